@@ -1,0 +1,25 @@
+//! sshtun: SSH tunnels (-L, -R, -D) over one multiplexed session to a stock
+//! OpenSSH server.
+//!
+//! How the pieces fit, from the command line to the bytes:
+//!
+//! - [`cli`] parses ssh-style flags; [`spec`] parses forward specs and
+//!   destinations; [`options`] applies `-o Key=Value`; [`config`] folds them into
+//!   one [`config::TunnelConfig`].
+//! - [`session`] opens the SSH connection (TCP, handshake, timeouts), checks the
+//!   host key through [`known_hosts`], and authenticates through [`auth`]
+//!   (agent, key files, passwords), prompting via [`prompt`] only on a terminal.
+//! - [`forward`] sets up each forward on the session: [`forward::local`] (-L),
+//!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D, with the SOCKS
+//!   handshake in [`socks`]); [`listen`] binds their listeners and
+//!   [`bridge`] copies bytes between an accepted socket and its SSH channel.
+//! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
+//!   wait for a signal or the end of the session, shut down.
+//! - [`exit`] maps failures to the exit codes scripts branch on.
+
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod options;
+pub mod spec;
+pub mod tunnel;
