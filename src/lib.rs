@@ -21,5 +21,6 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod options;
+pub mod prompt;
 pub mod spec;
 pub mod tunnel;

@@ -1,0 +1,48 @@
+//! Questions on the controlling terminal (`/dev/tty`), never on stdin/stdout, so
+//! prompts work even when stdout carries data. With no terminal, or under
+//! BatchMode, nothing is ever asked and callers fail with a clear message.
+
+use std::fs::OpenOptions;
+use std::io::{BufRead, BufReader, Write};
+
+use anyhow::{Context, Result, bail};
+
+/// Whether a controlling terminal can be opened for prompts.
+pub fn terminal_available() -> bool {
+    OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
+}
+
+/// Reads a secret (passphrase, password) without echo.
+pub fn secret(prompt: &str) -> Result<String> {
+    rpassword::prompt_password(prompt).context("could not read from the terminal")
+}
+
+/// Shows `message` and reads one line with echo; returns it without the newline.
+pub fn line(message: &str) -> Result<String> {
+    let tty = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .context("no terminal to ask on (/dev/tty)")?;
+    let mut out = &tty;
+    out.write_all(message.as_bytes()).context("could not write to the terminal")?;
+    out.flush().ok();
+    let mut answer = String::new();
+    BufReader::new(&tty).read_line(&mut answer).context("could not read from the terminal")?;
+    if answer.is_empty() {
+        bail!("no answer on the terminal (end of input)");
+    }
+    Ok(answer.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Asks until the answer is `yes` or `no` (as ssh does for host keys).
+pub fn yes_no(message: &str) -> Result<bool> {
+    let mut question = message.to_string();
+    loop {
+        match line(&question)?.trim().to_ascii_lowercase().as_str() {
+            "yes" => return Ok(true),
+            "no" => return Ok(false),
+            _ => question = "Please type 'yes' or 'no': ".to_string(),
+        }
+    }
+}
