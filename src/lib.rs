@@ -7,7 +7,9 @@
 //!   destinations; [`options`] applies `-o Key=Value`; [`config`] folds them into
 //!   one [`config::TunnelConfig`].
 //! - [`session`] opens the SSH connection (TCP, handshake, timeouts), checks the
-//!   host key through [`known_hosts`], and authenticates through [`auth`]
+//!   host key through [`known_hosts`] (OpenSSH's rules: markers, wildcards,
+//!   negation, hashed names; records new hosts as StrictHostKeyChecking says),
+//!   and authenticates through [`auth`]
 //!   (agent, key files, passwords), prompting via [`prompt`] only on a terminal.
 //! - [`forward`] sets up each forward on the session: [`forward::local`] (-L),
 //!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D, with the SOCKS
