@@ -6,11 +6,13 @@
 //! - [`sshtun`]: a [`Home`] directory (keys, known_hosts) and the sshtun binary
 //!   as a child process whose exit code and stderr the tests assert on.
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
+//! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
 //!
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod checks;
 pub mod servers;
 pub mod socks;
 pub mod sshd;
@@ -23,6 +25,8 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+#[allow(unused_imports)]
+pub use checks::*;
 #[allow(unused_imports)]
 pub use servers::*;
 #[allow(unused_imports)]

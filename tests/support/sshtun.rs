@@ -21,14 +21,20 @@ pub struct Home {
 impl Home {
     /// The usual setup: a key authorized on `peer` and its host key known.
     pub fn new(peer: &Peer) -> Home {
-        let home = Home::bare();
-        home.write_known_hosts(&format!("{}\n", peer.host_key_line));
+        let home = Home::knowing(peer);
         let key = keygen(&home.ssh_dir().join("id_ed25519"));
         authorize(peer, &key);
         Home {
             key: Some(key),
             ..home
         }
+    }
+
+    /// No keys, but `peer`'s host key in known_hosts.
+    pub fn knowing(peer: &Peer) -> Home {
+        let home = Home::bare();
+        home.write_known_hosts(&format!("{}\n", peer.host_key_line));
+        home
     }
 
     /// An empty `.ssh` (0700): no keys, no known_hosts.
@@ -93,7 +99,11 @@ impl Sshtun {
         let out_dir = tempfile::tempdir().unwrap();
         let stdout = std::fs::File::create(out_dir.path().join("stdout")).unwrap();
         let stderr = std::fs::File::create(out_dir.path().join("stderr")).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sshtun"));
+        // SSHTUN_TEST_BIN runs the scenarios against another client (e.g. a
+        // wrapper around OpenSSH's ssh) to check the tests themselves.
+        let bin = std::env::var("SSHTUN_TEST_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_sshtun").to_string());
+        let mut cmd = Command::new(bin);
         cmd.args(&args)
             .env("HOME", home.path())
             .env_remove("SSH_AUTH_SOCK")
@@ -164,6 +174,18 @@ impl Sshtun {
     /// stderr so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(self.out_dir.path().join("stderr")).unwrap_or_default()
+    }
+
+    /// Polls stderr every 20 ms until it contains `needle`; false at the deadline.
+    pub fn wait_stderr(&self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.stderr().contains(needle) {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
     }
 
     /// stdout so far.
