@@ -17,10 +17,17 @@
 //!   wait for a signal or the end of the session, shut down.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
+pub mod auth;
+pub mod bridge;
 pub mod cli;
 pub mod config;
 pub mod exit;
+pub mod forward;
+pub mod known_hosts;
+pub mod listen;
 pub mod options;
 pub mod prompt;
+pub mod session;
+pub mod socks;
 pub mod spec;
 pub mod tunnel;

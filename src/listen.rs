@@ -1,0 +1,93 @@
+//! Binding listeners the way ssh does: no bind address means loopback only
+//! (127.0.0.1 and ::1 on the same port), `*` or -g means every interface, and an
+//! explicit address binds exactly what it resolves to.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use anyhow::{Context, Result, anyhow};
+use socket2::{Domain, Socket, Type};
+use tokio::net::TcpListener;
+
+use crate::spec::Bind;
+
+const BACKLOG: i32 = 1024;
+
+fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(BACKLOG)?;
+    TcpListener::from_std(socket.into())
+}
+
+/// The addresses a bind spec stands for, before the port is known.
+async fn addresses(bind: &Bind, gateway_ports: bool) -> Result<Vec<IpAddr>> {
+    let loopback = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ];
+    let all = vec![
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    ];
+    Ok(match bind {
+        Bind::Default if gateway_ports => all,
+        Bind::Default => loopback,
+        Bind::All => all,
+        Bind::Host(h) if h == "localhost" => loopback,
+        Bind::Host(h) => match h.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => {
+                let mut ips: Vec<IpAddr> = tokio::net::lookup_host((h.as_str(), 0))
+                    .await
+                    .with_context(|| format!("could not resolve bind address {h}"))?
+                    .map(|a| a.ip())
+                    .collect();
+                ips.dedup();
+                ips
+            }
+        },
+    })
+}
+
+/// Binds every address of `bind` on `port` (0 picks one free port shared by all).
+/// A missing IPv6 loopback or wildcard is skipped when IPv4 worked, as ssh does.
+pub async fn bind(bind: &Bind, port: u16, gateway_ports: bool) -> Result<Vec<TcpListener>> {
+    let ips = addresses(bind, gateway_ports).await?;
+    let mut listeners: Vec<TcpListener> = Vec::new();
+    let mut port = port;
+    for ip in ips {
+        let addr = SocketAddr::new(ip, port);
+        match bind_one(addr) {
+            Ok(listener) => {
+                if port == 0 {
+                    port = listener.local_addr()?.port();
+                }
+                listeners.push(listener);
+            }
+            Err(e) if !listeners.is_empty() && ip.is_ipv6() && is_unavailable(&e) => {
+                tracing::debug!("skipping {addr}: {e}");
+            }
+            Err(e) => return Err(anyhow!(e).context(format!("could not listen on {addr}"))),
+        }
+    }
+    if listeners.is_empty() {
+        return Err(anyhow!(
+            "bind address {} has no usable addresses",
+            bind.describe()
+        ));
+    }
+    Ok(listeners)
+}
+
+fn is_unavailable(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EADDRNOTAVAIL | libc::EAFNOSUPPORT)
+    )
+}
