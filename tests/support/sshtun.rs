@@ -93,7 +93,8 @@ pub type Outcome = (Option<i32>, String);
 
 impl Sshtun {
     /// Starts sshtun with HOME set to `home`, no agent, stdin null, stdout and
-    /// stderr to files, and no controlling terminal.
+    /// stderr to files, and no controlling terminal. Keep `home` alive as long
+    /// as the process runs: dropping it deletes the directory.
     pub fn spawn<S: AsRef<str>>(home: &Home, args: &[S]) -> Sshtun {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
         let out_dir = tempfile::tempdir().unwrap();
