@@ -1,0 +1,156 @@
+//! -D: a SOCKS5 proxy whose CONNECTs go out through the server. Bytes cross
+//! byte-exact; IPv4, IPv6 and domain targets; SOCKS errors come back as reply
+//! codes and do not disturb the session.
+
+mod support;
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn proxy(sshd: &Sshd, home: &Home) -> (Sshtun, std::net::SocketAddr) {
+    let port = free_port();
+    let d = port.to_string();
+    let tun = Sshtun::spawn_ready(home, &tunnel_args(sshd.peer(), &["-D", &d]), &[lo(port)]);
+    (tun, lo(port))
+}
+
+#[test]
+fn dynamic_forward_delivers_every_size_both_ways() {
+    let Some((sshd, home)) = setup() else { return };
+    let (sink, reports) = sink_server("127.0.0.1:0");
+    let echo = echo_server("127.0.0.1:0");
+    let (tun, socks) = proxy(&sshd, &home);
+
+    assert_eq!(
+        echo_roundtrip(socks_open(socks, echo), Vec::new()),
+        digest(&[])
+    );
+    for (seed, &size) in SIZES.iter().enumerate().skip(1) {
+        let data = random_bytes(size, 30 + seed as u64);
+        push_to_sink(socks_open(socks, sink), &data, &reports);
+    }
+    for &size in &SIZES {
+        let source = source_server("127.0.0.1:0", size, 40 + size as u64);
+        let want = digest(&random_bytes(size, 40 + size as u64));
+        assert_eq!(
+            pull(socks_open(socks, source)),
+            want,
+            "{size} bytes from the far end"
+        );
+    }
+    assert_clean_exit(tun);
+}
+
+#[test]
+fn dynamic_forward_reaches_ipv4_ipv6_and_domain_targets() {
+    let Some((sshd, home)) = setup() else { return };
+    let v4 = echo_server("127.0.0.1:0");
+    let v6 = echo_server("[::1]:0");
+    let (tun, socks) = proxy(&sshd, &home);
+
+    let targets = [
+        SocksTarget::Ip(v4),
+        SocksTarget::Ip(v6),
+        SocksTarget::Domain("localhost".into(), v4.port()),
+    ];
+    for (i, target) in targets.into_iter().enumerate() {
+        let data = random_bytes(100_000, 70 + i as u64);
+        let want = digest(&data);
+        let got = echo_roundtrip(socks_open(socks, target.clone()), data);
+        assert_eq!(got, want, "{target:?}");
+    }
+    assert_clean_exit(tun);
+}
+
+#[test]
+fn dynamic_forward_carries_many_connections_at_once() {
+    let Some((sshd, home)) = setup() else { return };
+    let echo = echo_server("127.0.0.1:0");
+    let (tun, socks) = proxy(&sshd, &home);
+
+    thread::scope(|s| {
+        for i in 0..16u64 {
+            s.spawn(move || {
+                let data = random_bytes(MIB + i as usize, 300 + i);
+                let want = digest(&data);
+                assert_eq!(
+                    echo_roundtrip(socks_open(socks, echo), data),
+                    want,
+                    "connection {i}"
+                );
+            });
+        }
+    });
+    assert_clean_exit(tun);
+}
+
+#[test]
+fn dynamic_forward_half_close_lets_the_target_answer_after_eof() {
+    let Some((sshd, home)) = setup() else { return };
+    let (server, requests) = half_close_server("127.0.0.1:0", MIB, 82);
+    let (tun, socks) = proxy(&sshd, &home);
+
+    let request = random_bytes(1000, 81);
+    let mut stream = socks_open(socks, server);
+    send_all(&mut stream, &request);
+    assert_eq!(pull(stream), digest(&random_bytes(MIB, 82)));
+    expect_reports(&requests, &[digest(&request)]);
+    assert_clean_exit(tun);
+}
+
+#[test]
+fn dynamic_forward_refused_target_gets_an_error_reply_and_the_proxy_keeps_working() {
+    let Some((sshd, home)) = setup() else { return };
+    let source = source_server("127.0.0.1:0", 10_000, 90);
+    let (tun, socks) = proxy(&sshd, &home);
+
+    let closed = lo(free_port());
+    let started = Instant::now();
+    let (_stream, rep) = socks_connect(socks, closed).expect("a SOCKS reply");
+    let took = started.elapsed();
+    assert_ne!(
+        rep, REP_SUCCEEDED,
+        "CONNECT to {closed}, where nothing listens"
+    );
+    assert!(took < Duration::from_secs(1), "error reply took {took:?}");
+
+    let want = digest(&random_bytes(10_000, 90));
+    assert_eq!(
+        pull(socks_open(socks, source)),
+        want,
+        "after the refused CONNECT"
+    );
+    assert_clean_exit(tun);
+}
+
+#[test]
+fn dynamic_forward_answers_bind_and_udp_associate_with_command_not_supported() {
+    let Some((sshd, home)) = setup() else { return };
+    let echo = echo_server("127.0.0.1:0");
+    let (tun, socks) = proxy(&sshd, &home);
+
+    for cmd in [CMD_BIND, CMD_UDP_ASSOCIATE] {
+        let (_stream, rep) = socks_request(socks, cmd, &SocksTarget::Ip(echo)).expect("a reply");
+        assert_eq!(rep, REP_COMMAND_NOT_SUPPORTED, "command {cmd:#04x}");
+    }
+    let data = random_bytes(1000, 91);
+    assert_eq!(
+        echo_roundtrip(socks_open(socks, echo), data.clone()),
+        digest(&data)
+    );
+    assert_clean_exit(tun);
+}
+
+#[test]
+fn dynamic_forward_listens_on_ipv6_loopback_too() {
+    let Some((sshd, home)) = setup() else { return };
+    let echo = echo_server("127.0.0.1:0");
+    let (tun, socks) = proxy(&sshd, &home);
+
+    let data = random_bytes(1000, 92);
+    let got = echo_roundtrip(socks_open(lo6(socks.port()), echo), data.clone());
+    assert_eq!(got, digest(&data));
+    assert_clean_exit(tun);
+}

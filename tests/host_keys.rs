@@ -1,0 +1,107 @@
+//! Host key checking: unknown and changed keys are refused before any forward
+//! is set up; accept-new records the key so a strict second run accepts it.
+
+mod support;
+
+use std::process::Command;
+
+use support::*;
+
+/// Runs a tunnel with one -L expected to fail on the host key, and checks the
+/// exit code, the message and that the forward never listened.
+fn assert_refused(sshd: &Sshd, home: &Home, options: &[&str]) -> String {
+    let port = free_port();
+    let l = spec(port, echo_server("127.0.0.1:0"));
+    let mut extra = options.to_vec();
+    extra.extend(["-L", &l]);
+    let (code, stderr) = run_failing(home, &tunnel_args(sshd.peer(), &extra));
+    assert_eq!(code, Some(255), "exit code; stderr:\n{stderr}");
+    assert_error_line(&stderr, "host key verification failed");
+    assert!(
+        port_is_closed(lo(port)),
+        "-L port listening after a refused host key"
+    );
+    stderr
+}
+
+#[test]
+fn unknown_host_is_refused_under_strict_checking() {
+    let Some((sshd, home)) = setup() else { return };
+    home.write_known_hosts("");
+    assert_refused(&sshd, &home, &["-o", "StrictHostKeyChecking=yes"]);
+}
+
+#[test]
+fn unknown_host_is_refused_by_default_without_a_terminal() {
+    let Some((sshd, home)) = setup() else { return };
+    std::fs::remove_file(home.known_hosts()).unwrap();
+    assert_refused(&sshd, &home, &[]);
+    assert!(
+        !home.known_hosts().exists(),
+        "nothing may be recorded for a refused key"
+    );
+}
+
+#[test]
+fn changed_host_key_is_refused_naming_both_fingerprints() {
+    let Some((sshd, home)) = setup() else { return };
+    let impostor = keygen(&home.path().join("other_host_key"));
+    let key = impostor
+        .public_line
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>();
+    home.write_known_hosts(&format!("[127.0.0.1]:{} {}\n", sshd.port(), key.join(" ")));
+
+    for options in [&[][..], &["-o", "StrictHostKeyChecking=accept-new"][..]] {
+        let stderr = assert_refused(&sshd, &home, options);
+        assert!(
+            stderr.contains(sshd.host_key_fingerprint()),
+            "server's fingerprint:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&impostor.fingerprint),
+            "known fingerprint:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn accept_new_records_the_key_and_a_strict_second_run_accepts_it() {
+    let Some((sshd, home)) = setup() else { return };
+    std::fs::remove_file(home.known_hosts()).unwrap();
+    let echo = echo_server("127.0.0.1:0");
+
+    for (run, mode) in ["accept-new", "yes"].into_iter().enumerate() {
+        let port = free_port();
+        let l = spec(port, echo);
+        let shkc = format!("StrictHostKeyChecking={mode}");
+        let args = tunnel_args(sshd.peer(), &["-o", &shkc, "-L", &l]);
+        let tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
+        let data = random_bytes(1000, run as u64);
+        assert_eq!(echo_roundtrip(open(lo(port)), data.clone()), digest(&data));
+        assert_clean_exit(tun);
+        if run == 0 {
+            assert_recorded(&sshd, &home);
+        }
+    }
+}
+
+/// OpenSSH's own lookup (which also understands hashed names) finds the key.
+fn assert_recorded(sshd: &Sshd, home: &Home) {
+    let text = home.read_known_hosts();
+    let key = sshd.host_key_line().split_once(' ').unwrap().1;
+    assert!(text.contains(key), "known_hosts lacks {key}:\n{text}");
+    let out = Command::new("ssh-keygen")
+        .arg("-F")
+        .arg(format!("[127.0.0.1]:{}", sshd.port()))
+        .arg("-f")
+        .arg(home.known_hosts())
+        .output()
+        .unwrap();
+    let found = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && found.contains(key),
+        "ssh-keygen -F:\n{found}\nfile:\n{text}"
+    );
+}

@@ -1,0 +1,99 @@
+//! Building blocks the forward tests share: command lines, pushing data to a
+//! sink or pulling it from a source through a forward, and the exit checks.
+
+use std::net::{SocketAddr, TcpStream};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use super::{
+    Home, Peer, REP_SUCCEEDED, Received, SocksTarget, Sshd, Sshtun, connect, digest,
+    expect_reports, read_digest, send_all, socks_connect,
+};
+
+pub const MIB: usize = 1 << 20;
+/// The payload sizes every forward kind must carry byte-exact.
+pub const SIZES: [usize; 4] = [0, 1, MIB, 64 * MIB];
+
+/// An sshd and a HOME whose default key it accepts and whose known_hosts
+/// knows it; None when sshd is not installed (the test then returns early).
+pub fn setup() -> Option<(Sshd, Home)> {
+    let sshd = Sshd::start_or_skip()?;
+    let home = Home::new(sshd.peer());
+    Some((sshd, home))
+}
+
+pub fn lo(port: u16) -> SocketAddr {
+    ([127, 0, 0, 1], port).into()
+}
+
+pub fn lo6(port: u16) -> SocketAddr {
+    (std::net::Ipv6Addr::LOCALHOST, port).into()
+}
+
+/// `PORT:HOST:HOSTPORT` for -L/-R, with brackets around an IPv6 host.
+pub fn spec(port: u16, target: SocketAddr) -> String {
+    match target {
+        SocketAddr::V4(a) => format!("{port}:{}:{}", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!("{port}:[{}]:{}", a.ip(), a.port()),
+    }
+}
+
+/// `extra` followed by `-N -p PORT user@127.0.0.1`.
+pub fn tunnel_args(peer: &Peer, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    args.extend(peer.dest_args());
+    args
+}
+
+/// Sends `data` through `stream` to a sink, checks the sink got exactly it,
+/// then checks the far end's close arrives as EOF with nothing before it.
+pub fn push_to_sink(mut stream: TcpStream, data: &[u8], reports: &Receiver<Received>) {
+    send_all(&mut stream, data);
+    expect_reports(reports, &[digest(data)]);
+    let back = read_digest(&mut stream).expect("read the sink's close");
+    assert_eq!(back, digest(&[]), "the sink sends nothing back");
+}
+
+/// Reads a connection to EOF: (length, SHA-256).
+pub fn pull(mut stream: TcpStream) -> Received {
+    read_digest(&mut stream).expect("read through the forward")
+}
+
+/// Opens a SOCKS CONNECT that must succeed.
+pub fn socks_open(proxy: SocketAddr, target: impl Into<SocksTarget>) -> TcpStream {
+    let target = target.into();
+    let (stream, rep) =
+        socks_connect(proxy, target.clone()).unwrap_or_else(|e| panic!("SOCKS to {target:?}: {e}"));
+    assert_eq!(rep, REP_SUCCEEDED, "SOCKS CONNECT to {target:?}");
+    stream
+}
+
+/// A plain connection to a forward's listener.
+pub fn open(addr: SocketAddr) -> TcpStream {
+    connect(addr)
+}
+
+/// SIGTERM after the tunnel was working: exit code 0.
+pub fn assert_clean_exit(tun: Sshtun) {
+    let args = tun.args().to_vec();
+    let (code, stderr) = tun.terminate();
+    assert_eq!(
+        code,
+        Some(0),
+        "exit code after SIGTERM\nargs: {args:?}\nstderr:\n{stderr}"
+    );
+}
+
+/// Runs sshtun expecting it to fail on its own: returns (code, stderr).
+pub fn run_failing(home: &Home, args: &[String]) -> (Option<i32>, String) {
+    Sshtun::run(home, args, Duration::from_secs(30))
+}
+
+/// The `sshtun: ...` error line, which must contain `class`.
+pub fn assert_error_line(stderr: &str, class: &str) -> String {
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("sshtun: ") && l.contains(class))
+        .unwrap_or_else(|| panic!("no 'sshtun: ...{class}...' line on stderr:\n{stderr}"));
+    line.to_string()
+}

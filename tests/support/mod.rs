@@ -1,0 +1,165 @@
+//! Test harness for sshtun's integration tests.
+//!
+//! - [`sshd`]: a real OpenSSH `sshd` on a free loopback port, described to the
+//!   tests as a [`Peer`] so the same scenarios can later run against another
+//!   server (e.g. `sshtun serve`).
+//! - [`sshtun`]: a [`Home`] directory (keys, known_hosts) and the sshtun binary
+//!   as a child process whose exit code and stderr the tests assert on.
+//! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
+//! - [`checks`]: command lines, push/pull through a forward, exit checks.
+//! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
+//!
+//! Every test file uses a different subset, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+pub mod checks;
+pub mod servers;
+pub mod socks;
+pub mod sshd;
+pub mod sshtun;
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+#[allow(unused_imports)]
+pub use checks::*;
+#[allow(unused_imports)]
+pub use servers::*;
+#[allow(unused_imports)]
+pub use socks::*;
+pub use sshd::Sshd;
+#[allow(unused_imports)]
+pub use sshtun::{Home, Sshtun};
+
+/// What a test needs to know about the SSH server it talks to, whichever
+/// implementation runs it.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// Where the server listens.
+    pub addr: SocketAddr,
+    /// The user to log in as.
+    pub user: String,
+    /// A known_hosts line for the server's host key: `[127.0.0.1]:PORT ssh-ed25519 AAAA...`.
+    pub host_key_line: String,
+    /// The host key's fingerprint as ssh prints it: `SHA256:...`.
+    pub host_key_fingerprint: String,
+    /// The file of public keys the server accepts for `user`.
+    pub authorized_keys: PathBuf,
+}
+
+impl Peer {
+    /// Arguments that point sshtun at this peer: `-N -p PORT user@127.0.0.1`.
+    pub fn dest_args(&self) -> Vec<String> {
+        vec![
+            "-N".into(),
+            "-p".into(),
+            self.addr.port().to_string(),
+            format!("{}@{}", self.user, self.addr.ip()),
+        ]
+    }
+}
+
+/// A key pair made by ssh-keygen.
+#[derive(Debug, Clone)]
+pub struct KeyPair {
+    /// The private key file; the public key is next to it with `.pub`.
+    pub path: PathBuf,
+    /// `ssh-ed25519 AAAA... comment`
+    pub public_line: String,
+    /// `SHA256:...`
+    pub fingerprint: String,
+}
+
+/// Makes an unencrypted ed25519 key pair at `path` (mode 0600).
+pub fn keygen(path: &Path) -> KeyPair {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", "sshtun-test", "-f"])
+        .arg(path)
+        .status()
+        .expect("run ssh-keygen");
+    assert!(status.success(), "ssh-keygen failed for {}", path.display());
+    let pub_path = path.with_extension("pub");
+    let public_line = std::fs::read_to_string(&pub_path)
+        .unwrap()
+        .trim()
+        .to_string();
+    KeyPair {
+        path: path.to_path_buf(),
+        public_line,
+        fingerprint: fingerprint(&pub_path),
+    }
+}
+
+/// The SHA256 fingerprint of a public key file, as `ssh-keygen -l` prints it.
+pub fn fingerprint(pub_path: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .arg("-l")
+        .arg("-f")
+        .arg(pub_path)
+        .output()
+        .expect("run ssh-keygen -l");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .find(|w| w.starts_with("SHA256:"))
+        .unwrap_or_else(|| panic!("no fingerprint in {text:?}"))
+        .to_string()
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// Polls `addr` every 20 ms until a connection succeeds; false at the deadline.
+pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// True when nothing accepts connections on `addr`.
+pub fn port_is_closed(addr: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err()
+}
+
+/// `len` pseudo-random bytes, the same for the same seed (splitmix64: fast
+/// enough in debug builds for 64 MiB).
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        out.extend_from_slice(&(z ^ (z >> 31)).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Length and SHA-256 of some bytes, the shape every data check compares.
+pub fn digest(data: &[u8]) -> (u64, String) {
+    (data.len() as u64, sha256_hex(data))
+}

@@ -1,0 +1,228 @@
+//! A real OpenSSH `sshd` on a free loopback port, with a generated config and
+//! host key in a temporary directory. Killed (with its children) on drop.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{KeyPair, Peer, keygen};
+
+const SSHD: &str = "/usr/sbin/sshd";
+
+/// A running sshd. `peer()` describes it to the tests.
+pub struct Sshd {
+    child: Child,
+    dir: tempfile::TempDir,
+    peer: Peer,
+    host_key: KeyPair,
+}
+
+/// Extra sshd_config lines before starting.
+#[derive(Default)]
+pub struct SshdBuilder {
+    extra: Vec<String>,
+}
+
+impl SshdBuilder {
+    /// Adds one sshd_config line, e.g. `"AllowTcpForwarding local"`.
+    pub fn config(mut self, line: &str) -> Self {
+        self.extra.push(line.to_string());
+        self
+    }
+
+    /// Starts sshd, or returns None (after saying so on stderr) when it is not
+    /// installed, unless SSHTUN_REQUIRE_SSHD=1 makes that a failure.
+    pub fn start_or_skip(self) -> Option<Sshd> {
+        if !Path::new(SSHD).exists() {
+            if std::env::var("SSHTUN_REQUIRE_SSHD").as_deref() == Ok("1") {
+                panic!("SSHTUN_REQUIRE_SSHD=1 but OpenSSH sshd is not installed at {SSHD}");
+            }
+            eprintln!("skipping: OpenSSH sshd is not installed");
+            return None;
+        }
+        Some(self.start())
+    }
+
+    /// Starts sshd; panics if it cannot.
+    pub fn start(self) -> Sshd {
+        let dir = tempfile::tempdir().unwrap();
+        let host_key = keygen(&dir.path().join("host_ed25519"));
+        let authorized_keys = dir.path().join("authorized_keys");
+        std::fs::write(&authorized_keys, "").unwrap();
+        std::fs::create_dir_all("/run/sshd").unwrap();
+        let mut last_log = String::new();
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let config = dir.path().join("sshd_config");
+            std::fs::write(&config, self.config_text(dir.path(), &host_key, port)).unwrap();
+            let log = dir.path().join("sshd.log");
+            let mut child = spawn(&config, &log);
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            if wait_for_banner(addr, &mut child) {
+                let peer = Peer {
+                    addr,
+                    user: whoami(),
+                    host_key_line: format!("[127.0.0.1]:{port} {}", strip_comment(&host_key)),
+                    host_key_fingerprint: host_key.fingerprint.clone(),
+                    authorized_keys,
+                };
+                return Sshd {
+                    child,
+                    dir,
+                    peer,
+                    host_key,
+                };
+            }
+            // Most likely another process took the port first: try another.
+            let _ = child.kill();
+            let _ = child.wait();
+            last_log = std::fs::read_to_string(&log).unwrap_or_default();
+        }
+        panic!("sshd did not start; its last log:\n{last_log}");
+    }
+
+    fn config_text(&self, dir: &Path, host_key: &KeyPair, port: u16) -> String {
+        let mut lines = vec![
+            format!("Port {port}"),
+            "ListenAddress 127.0.0.1".into(),
+            format!("HostKey {}", host_key.path.display()),
+            format!(
+                "AuthorizedKeysFile {}",
+                dir.join("authorized_keys").display()
+            ),
+            "StrictModes no".into(),
+            "UsePAM no".into(),
+            "PidFile none".into(),
+            "PermitRootLogin yes".into(),
+            "AllowTcpForwarding yes".into(),
+            "PasswordAuthentication no".into(),
+            "KbdInteractiveAuthentication no".into(),
+            "MaxStartups 200".into(),
+            "MaxSessions 100".into(),
+            "LogLevel VERBOSE".into(),
+        ];
+        // sshd keeps the first value it reads, so extra lines go first.
+        lines.splice(0..0, self.extra.iter().cloned());
+        lines.join("\n") + "\n"
+    }
+}
+
+impl Sshd {
+    pub fn builder() -> SshdBuilder {
+        SshdBuilder::default()
+    }
+
+    /// `Sshd::builder().start_or_skip()`.
+    pub fn start_or_skip() -> Option<Sshd> {
+        SshdBuilder::default().start_or_skip()
+    }
+
+    /// `Sshd::builder().start()`.
+    pub fn start() -> Sshd {
+        SshdBuilder::default().start()
+    }
+
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.peer.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.peer.addr.port()
+    }
+
+    /// `[127.0.0.1]:PORT ssh-ed25519 AAAA...`
+    pub fn host_key_line(&self) -> &str {
+        &self.peer.host_key_line
+    }
+
+    /// `SHA256:...`
+    pub fn host_key_fingerprint(&self) -> &str {
+        &self.host_key.fingerprint
+    }
+
+    /// Everything sshd has logged so far (LogLevel VERBOSE).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        // sshd runs in its own session; the negative pid reaches the
+        // per-connection children too.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGTERM) };
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("--- sshd log ---\n{}--- end of sshd log ---", self.log());
+        }
+    }
+}
+
+fn spawn(config: &Path, log: &PathBuf) -> Child {
+    let log_file = std::fs::File::create(log).unwrap();
+    let mut cmd = Command::new(SSHD);
+    cmd.arg("-D").arg("-e").arg("-f").arg(config);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log_file));
+    // SAFETY: setsid is async-signal-safe and touches no Rust state.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    cmd.spawn().expect("start sshd")
+}
+
+/// Polls until sshd sends its "SSH-2.0-" banner; false if it exits or 10 s pass.
+fn wait_for_banner(addr: SocketAddr, child: &mut Child) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .unwrap();
+            let mut banner = [0u8; 8];
+            if stream.read_exact(&mut banner).is_ok() && &banner == b"SSH-2.0-" {
+                return true;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+fn strip_comment(key: &KeyPair) -> String {
+    key.public_line
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn whoami() -> String {
+    // SAFETY: getpwuid returns a pointer into static storage or null.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        assert!(!pw.is_null(), "no passwd entry for the current user");
+        std::ffi::CStr::from_ptr((*pw).pw_name)
+            .to_string_lossy()
+            .into_owned()
+    }
+}
