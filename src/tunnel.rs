@@ -48,6 +48,9 @@ pub fn main(cli: Cli) -> u8 {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if cli.print_config {
+        return crate::ssh_config::dump::print_config(&cli);
+    } // -G
     let config = TunnelConfig::from_cli(&cli)?;
     anyhow::bail!("connecting to {} is not implemented yet", config.address())
 }
