@@ -100,7 +100,8 @@ impl MatchContext {
 /// command line's values), then does what ssh does before using them:
 /// substitutes `%h` in HostName (and lowercases it; HostName is always set
 /// afterwards), re-reads the files if a `Match final` asked for it, expands
-/// UserKnownHostsFile and IdentityAgent, and honours ClearAllForwardings.
+/// UserKnownHostsFile and IdentityAgent, honours ClearAllForwardings, and
+/// makes ServerAliveInterval default to 300 s under BatchMode.
 /// IdentityFile, CertificateFile and ProxyCommand stay unexpanded, as ssh
 /// keeps them: expand them with [`tokens_for`] when using them.
 pub fn load(options: &mut Options, files: &ConfigFiles, ctx: &MatchContext) -> Result<()> {
@@ -164,6 +165,10 @@ fn finish(options: &mut Options, ctx: &MatchContext) -> Result<()> {
         if agent != "none" && agent != "SSH_AUTH_SOCK" && !agent.starts_with('$') {
             options.identity_agent = Some(expand(agent, "IdentityAgent")?);
         }
+    }
+    if options.batch_mode == Some(true) && options.server_alive_interval.is_none() {
+        // ssh's default in batch mode: notice a dead server within minutes.
+        options.server_alive_interval = Some(std::time::Duration::from_secs(300));
     }
     if options.clear_all_forwardings == Some(true) {
         options.local_forwards.clear();
