@@ -10,6 +10,7 @@
 //!   reports for `%d` and `%u` (ssh itself gets HOME set to the temp dir,
 //!   which it ignores). Configs therefore use absolute Include paths.
 //! - Only keywords sshtun supports are compared; ssh prints ~60 more.
+//!
 //! Nothing else is rewritten.
 
 use std::collections::BTreeMap;
