@@ -55,7 +55,8 @@ pub struct Options {
     pub pubkey_authentication: Option<bool>,
     pub identity_agent: Option<String>,
     pub certificate_files: Vec<String>,
-    /// ProxyJump as written (`none` included); excludes a later ProxyCommand.
+    /// ProxyJump as written (`none` included); excludes a later ProxyCommand
+    /// unless it is `none`.
     pub proxy_jump: Option<String>,
     /// ProxyCommand verbatim (`none` included); excludes a later ProxyJump.
     pub proxy_command: Option<String>,
@@ -198,7 +199,12 @@ impl Options {
     pub fn apply(&mut self, key: &str, value: &str) -> Result<(), String> {
         let lower = key.to_ascii_lowercase();
         if lower == "proxycommand" {
-            if self.proxy_jump.is_none() {
+            // A real ProxyJump excludes it; `ProxyJump none` does not (ssh 9.2).
+            if self
+                .proxy_jump
+                .as_deref()
+                .is_none_or(|j| j.eq_ignore_ascii_case("none"))
+            {
                 set_once(&mut self.proxy_command, value.to_string());
             }
             return Ok(());
@@ -259,6 +265,7 @@ impl Options {
             "pubkeyauthentication" => set_once(&mut self.pubkey_authentication, yes_no()?),
             "proxyjump" => {
                 let jump = text()?;
+                crate::ssh_config::jump::parse_jump(&jump)?;
                 if self.proxy_command.is_none() {
                     set_once(&mut self.proxy_jump, jump)
                 }

@@ -164,6 +164,12 @@ fn proxy_jump_and_command_exclude_each_other() {
         Some("ssh -W \"%h:%p\" gw  # verbatim")
     );
     assert_eq!(o.proxy_jump, None);
+    let mut o = Options::default();
+    o.apply("ProxyJump", "none").unwrap();
+    o.apply("ProxyJump", "later").unwrap();
+    o.apply("ProxyCommand", "nc %h %p").unwrap();
+    assert_eq!(o.proxy_jump.as_deref(), Some("none"));
+    assert_eq!(o.proxy_command.as_deref(), Some("nc %h %p"));
 }
 
 #[test]

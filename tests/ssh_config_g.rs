@@ -285,6 +285,36 @@ Host b
         runs: &[&["m"]],
     },
     Case {
+        name: "ProxyJump forms and special values",
+        config: "\
+Host uri
+  ProxyJump ssh://u@gw.example.com:2222
+Host chain
+  ProxyJump first,u@second:22,ssh://third:2200/
+Host numeric
+  ProxyJump 192.0.2.7
+Host v6
+  ProxyJump [2001:db8::1]:22
+Host special
+  IdentityFile none
+  IdentityAgent none
+  ConnectTimeout 0
+  ProxyJump none
+  ProxyCommand nc %h %p
+Host agent
+  IdentityAgent SSH_AUTH_SOCK
+",
+        extra: &[],
+        runs: &[
+            &["uri"],
+            &["chain"],
+            &["numeric"],
+            &["v6"],
+            &["special"],
+            &["agent"],
+        ],
+    },
+    Case {
         name: "quoting and keyword forms",
         config: "\
 HOST \"quoted host\" q
@@ -329,6 +359,10 @@ const BAD: &[(&str, &str)] = &[
     ("LocalForward 8080\n", "line 1:"),
     ("HostName\n", "line 1:"),
     ("User \"open\n", "line 1: invalid quotes"),
+    (
+        "Host nomatch\n  ProxyJump h:0\n",
+        "line 2: Invalid ProxyJump",
+    ),
 ];
 
 fn run(program: &str, args: &[String], envs: &[(&str, &str)]) -> Output {

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow};
 use super::algorithms::{
     self, DEFAULT_CIPHERS, DEFAULT_HOST_KEY_ALGORITHMS, DEFAULT_KEX, DEFAULT_MACS,
 };
-use super::{MatchContext, command_line};
+use super::{MatchContext, command_line, jump};
 use crate::cli::Cli;
 use crate::exit::Failure;
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
@@ -197,7 +197,9 @@ pub fn render(o: &Options, ctx: &MatchContext) -> Result<String> {
     let mask = o.stream_local_bind_mask.unwrap_or(0o177);
     put("streamlocalbindmask", format!("0{mask:o}"));
     match (&o.proxy_jump, &o.proxy_command) {
-        (Some(jump), _) if jump != "none" => put("proxyjump", jump.clone()),
+        (Some(jump), _) if jump != "none" => {
+            put("proxyjump", jump::display(jump).map_err(|e| anyhow!(e))?)
+        }
         (_, Some(command)) if command != "none" => put("proxycommand", command.clone()),
         _ => {}
     }

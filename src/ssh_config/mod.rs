@@ -4,8 +4,8 @@
 //! [`parse`] splits lines, [`pattern`] matches wildcards, [`matching`] decides
 //! whether a `Host` or `Match` block applies, `load` walks files and
 //! `Include`s, [`tokens`] expands `%h`-style tokens, [`algorithms`] resolves
-//! `+`/`-`/`^` lists, [`keywords`] knows which keywords exist,
-//! [`command_line`] turns a [`crate::cli::Cli`] into options, and [`dump`]
+//! `+`/`-`/`^` lists, [`jump`] parses ProxyJump hops, [`keywords`] knows
+//! which keywords exist, [`command_line`] turns a [`crate::cli::Cli`] into options, and [`dump`]
 //! prints the result like `ssh -G`.
 //!
 //! Order matters as in ssh: command-line values go into [`Options`] first, then
@@ -14,6 +14,7 @@
 pub mod algorithms;
 pub mod command_line;
 pub mod dump;
+pub mod jump;
 pub mod keywords;
 mod load;
 pub mod matching;
