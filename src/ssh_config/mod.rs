@@ -21,6 +21,7 @@ pub mod matching;
 pub mod parse;
 pub mod pattern;
 pub mod tokens;
+pub mod values;
 
 use std::path::{Path, PathBuf};
 
