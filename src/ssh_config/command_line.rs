@@ -8,9 +8,11 @@ use crate::cli::Cli;
 use crate::options::Options;
 use crate::spec;
 
-/// The command line's own values, in the order ssh gives them precedence:
-/// `-o` options (ssh applies them as it meets them, and they usually come
-/// first), then `-l`/`-p`/`-i`, then the user and port in the destination.
+/// The command line's own values. ssh applies flags in argument order, which
+/// clap does not keep, so: for single values `-o` wins (it usually comes
+/// first), then `-l`/`-p`, then the user and port in the destination (ssh
+/// lets both `-o` and `-l` override `user@`); list values (`-i`, `-L`, `-R`,
+/// `-D`) come before the `-o` ones, and `-i` is tilde-expanded as ssh does.
 pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
     let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
     let mut options = Options::default();
@@ -25,12 +27,13 @@ pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
     if options.port.is_none() {
         options.port = cli.port.or(dest.port);
     }
-    for file in &cli.identity {
-        let file = tokens::expand_tilde(file, &ctx.home);
-        if !options.identity_files.contains(&file) {
-            options.identity_files.push(file);
-        }
-    }
+    let from_flags: Vec<String> = cli
+        .identity
+        .iter()
+        .map(|f| tokens::expand_tilde(f, &ctx.home))
+        .collect();
+    options.identity_files.retain(|f| !from_flags.contains(f));
+    options.identity_files.splice(0..0, from_flags);
     options
         .local_forwards
         .splice(0..0, cli.local.iter().cloned());
@@ -55,4 +58,39 @@ pub fn resolve(cli: &Cli) -> Result<(Options, MatchContext)> {
     let files = ConfigFiles::from_flag(cli.config_file.as_deref(), &ctx.home);
     load(&mut options, &files, &ctx)?;
     Ok((options, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::path::PathBuf;
+
+    fn options_for(args: &[&str]) -> Options {
+        let cli =
+            Cli::try_parse_from(std::iter::once("sshtun").chain(args.iter().copied())).unwrap();
+        let ctx = MatchContext {
+            original_host: "h".into(),
+            local_user: "alice".into(),
+            home: PathBuf::from("/home/alice"),
+            local_host: "vm".into(),
+        };
+        options(&cli, &ctx).unwrap()
+    }
+
+    #[test]
+    fn command_line_precedence_follows_ssh() {
+        let o = options_for(&["-o", "User=opt", "-l", "flag", "dest@h"]);
+        assert_eq!(o.user.as_deref(), Some("opt"));
+        let o = options_for(&["-l", "flag", "dest@h"]);
+        assert_eq!(o.user.as_deref(), Some("flag"));
+        let o = options_for(&["-p", "2", "ssh://dest@h:3"]);
+        assert_eq!((o.user.as_deref(), o.port), (Some("dest"), Some(2)));
+        let o = options_for(&["-i", "~/k", "-o", "IdentityFile=a", "-g", "h"]);
+        assert_eq!(o.identity_files, ["/home/alice/k", "a"]);
+        assert_eq!(o.gateway_ports, Some(true));
+        let o = options_for(&["-o", "LocalForward=1 a:1", "-L", "2:b:2", "h"]);
+        let specs: Vec<String> = o.local_forwards.iter().map(|f| f.to_string()).collect();
+        assert_eq!(specs, ["-L 2:b:2", "-L 1:a:1"]);
+    }
 }

@@ -141,17 +141,8 @@ impl Pass<'_> {
         never_match: bool,
         depth: usize,
     ) -> Result<()> {
-        if arg.starts_with('~') && !user_config {
-            bail!("{file} line {n}: bad include path {arg}.");
-        }
-        let pattern = if arg.starts_with('/') || arg.starts_with('~') {
-            arg.to_string()
-        } else if user_config {
-            format!("~/.ssh/{arg}")
-        } else {
-            format!("/etc/ssh/{arg}")
-        };
-        let pattern = tokens::expand_tilde(&pattern, &self.ctx.home);
+        let pattern = include_pattern(arg, user_config, &self.ctx.home)
+            .map_err(|e| anyhow!("{file} line {n}: {e}"))?;
         let paths = glob::glob(&pattern)
             .map_err(|e| anyhow!("{file} line {n}: glob failed for {pattern}: {e}"))?;
         let outer_active = *active;
@@ -184,6 +175,22 @@ impl Pass<'_> {
             tokens,
         })
     }
+}
+
+/// Where an `Include` argument points: relative paths live in `~/.ssh` for
+/// user files and `/etc/ssh` for the system file, which may not use `~`.
+pub(super) fn include_pattern(arg: &str, user_config: bool, home: &Path) -> Result<String> {
+    if arg.starts_with('~') && !user_config {
+        bail!("bad include path {arg}.");
+    }
+    let pattern = if arg.starts_with('/') || arg.starts_with('~') {
+        arg.to_string()
+    } else if user_config {
+        format!("~/.ssh/{arg}")
+    } else {
+        format!("/etc/ssh/{arg}")
+    };
+    Ok(tokens::expand_tilde(&pattern, home))
 }
 
 /// Token values from the options as they stand, with defaults for what is

@@ -250,3 +250,24 @@ fn missing_files() {
     let none = ConfigFiles::from_flag(Some("none"), home.dir.path());
     assert_eq!((none.user, none.system), (None, None));
 }
+
+#[test]
+fn include_paths() {
+    let home = Path::new("/home/alice");
+    let cases = [
+        ("conf.d/*", true, "/home/alice/.ssh/conf.d/*"),
+        ("~/other/*.conf", true, "/home/alice/other/*.conf"),
+        ("/abs/x", true, "/abs/x"),
+        ("ssh_config.d/*.conf", false, "/etc/ssh/ssh_config.d/*.conf"),
+        ("/abs/y", false, "/abs/y"),
+    ];
+    for (arg, user, want) in cases {
+        assert_eq!(
+            load::include_pattern(arg, user, home).unwrap(),
+            want,
+            "{arg}"
+        );
+    }
+    let err = load::include_pattern("~/x", false, home).unwrap_err();
+    assert_eq!(err.to_string(), "bad include path ~/x.");
+}
