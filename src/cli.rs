@@ -60,6 +60,14 @@ pub struct Cli {
     #[arg(short = 'o', value_name = "KEY=VALUE", help_heading = "Connection")]
     pub options: Vec<String>,
 
+    /// Configuration file to read instead of ~/.ssh/config and /etc/ssh/ssh_config ("none" for none)
+    #[arg(short = 'F', value_name = "FILE", help_heading = "Connection")]
+    pub config_file: Option<String>,
+
+    /// Print the resolved configuration (like ssh -G) and exit without connecting
+    #[arg(short = 'G', help_heading = "Output")]
+    pub print_config: bool,
+
     /// More detail on stderr; repeat for more
     #[arg(short = 'v', action = ArgAction::Count, help_heading = "Output")]
     pub verbose: u8,

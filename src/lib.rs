@@ -4,8 +4,9 @@
 //! How the pieces fit, from the command line to the bytes:
 //!
 //! - [`cli`] parses ssh-style flags; [`spec`] parses forward specs and
-//!   destinations; [`options`] applies `-o Key=Value`; [`config`] folds them into
-//!   one [`config::TunnelConfig`].
+//!   destinations; [`options`] applies `-o Key=Value`; [`ssh_config`] reads
+//!   ssh_config files into the same options and prints them for `-G`;
+//!   [`config`] folds them into one [`config::TunnelConfig`].
 //! - [`session`] opens the SSH connection (TCP, handshake, timeouts), checks the
 //!   host key through [`known_hosts`] (OpenSSH's rules: markers, wildcards,
 //!   negation, hashed names; records new hosts as StrictHostKeyChecking says),
@@ -32,4 +33,5 @@ pub mod prompt;
 pub mod session;
 pub mod socks;
 pub mod spec;
+pub mod ssh_config;
 pub mod tunnel;

@@ -4,6 +4,11 @@
 
 use std::time::Duration;
 
+use crate::spec::ForwardSpec;
+use crate::ssh_config::keywords;
+use crate::ssh_config::parse::split_args;
+use crate::ssh_config::values::{parse_forward, parse_seconds, single};
+
 /// StrictHostKeyChecking, as in ssh_config(5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StrictHostKeyChecking {
@@ -18,7 +23,19 @@ pub enum StrictHostKeyChecking {
     Ask,
 }
 
-/// Settings collected from `-o` (and, later, config files).
+/// AddressFamily, as in ssh_config(5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressFamily {
+    #[default]
+    Any,
+    Inet,
+    Inet6,
+}
+
+/// Settings collected from `-o` and ssh_config files. `None` (or an empty list)
+/// means "not configured": defaults are applied by whoever reads them.
+/// Values are kept as ssh keeps them before use: IdentityFile, CertificateFile
+/// and ProxyCommand unexpanded (see `crate::ssh_config::Tokens`).
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub host_name: Option<String>,
@@ -38,6 +55,32 @@ pub struct Options {
     pub kbd_interactive_authentication: Option<bool>,
     pub pubkey_authentication: Option<bool>,
     pub identity_agent: Option<String>,
+    pub certificate_files: Vec<String>,
+    /// ProxyJump as written (`none` included); excludes a later ProxyCommand
+    /// unless it is `none`.
+    pub proxy_jump: Option<String>,
+    /// ProxyCommand verbatim (`none` included); excludes a later ProxyJump.
+    pub proxy_command: Option<String>,
+    pub local_forwards: Vec<ForwardSpec>,
+    pub remote_forwards: Vec<ForwardSpec>,
+    pub dynamic_forwards: Vec<ForwardSpec>,
+    pub clear_all_forwardings: Option<bool>,
+    pub global_known_hosts_files: Option<Vec<String>>,
+    pub host_key_alias: Option<String>,
+    pub address_family: Option<AddressFamily>,
+    pub bind_address: Option<String>,
+    /// Algorithm lists as written, `+`/`-`/`^` prefix included; resolve them
+    /// with `crate::ssh_config::algorithms::resolve`.
+    pub ciphers: Option<String>,
+    pub kex_algorithms: Option<String>,
+    pub host_key_algorithms: Option<String>,
+    pub macs: Option<String>,
+    pub compression: Option<bool>,
+    pub tcp_keep_alive: Option<bool>,
+    pub permit_remote_open: Option<Vec<String>>,
+    pub stream_local_bind_unlink: Option<bool>,
+    pub stream_local_bind_mask: Option<u32>,
+    pub ignore_unknown: Option<String>,
 }
 
 /// Splits `Key=Value`, `Key = Value` or `Key Value`.
@@ -67,16 +110,16 @@ fn parse_yes_no(key: &str, value: &str) -> Result<bool, String> {
     }
 }
 
-fn parse_seconds(key: &str, value: &str) -> Result<Duration, String> {
-    value
-        .parse::<u64>()
-        .map(Duration::from_secs)
-        .map_err(|_| format!("{key}: expected a number of seconds, got '{value}'"))
-}
-
 fn set_once<T>(slot: &mut Option<T>, value: T) {
     if slot.is_none() {
         *slot = Some(value);
+    }
+}
+
+/// Appends unless already present: ssh drops duplicate identities and forwards.
+fn push_new<T: PartialEq>(list: &mut Vec<T>, value: T) {
+    if !list.contains(&value) {
+        list.push(value);
     }
 }
 
@@ -87,12 +130,31 @@ impl Options {
         self.apply(&key, &value)
     }
 
-    /// Applies one keyword; single-valued keywords keep their first value.
+    /// Applies one keyword with the rest of its line; single-valued keywords
+    /// keep their first value, lists accumulate. Keywords ssh knows but sshtun
+    /// does not use are accepted and ignored.
     pub fn apply(&mut self, key: &str, value: &str) -> Result<(), String> {
-        match key.to_ascii_lowercase().as_str() {
-            "hostname" => set_once(&mut self.host_name, value.to_string()),
-            "user" => set_once(&mut self.user, value.to_string()),
+        let lower = key.to_ascii_lowercase();
+        if lower == "proxycommand" {
+            // A real ProxyJump excludes it; `ProxyJump none` does not (ssh 9.2).
+            if self
+                .proxy_jump
+                .as_deref()
+                .is_none_or(|j| j.eq_ignore_ascii_case("none"))
+            {
+                set_once(&mut self.proxy_command, value.to_string());
+            }
+            return Ok(());
+        }
+        let args = split_args(value)?;
+        let one = || single(key, &args);
+        let yes_no = || parse_yes_no(key, one()?);
+        let text = || one().map(str::to_string);
+        match lower.as_str() {
+            "hostname" => set_once(&mut self.host_name, text()?),
+            "user" => set_once(&mut self.user, text()?),
             "port" => {
+                let value = one()?;
                 let port = value
                     .parse::<u16>()
                     .ok()
@@ -100,11 +162,12 @@ impl Options {
                     .ok_or_else(|| format!("Port: bad port '{value}'"))?;
                 set_once(&mut self.port, port)
             }
-            "identityfile" => self.identity_files.push(value.to_string()),
-            "identitiesonly" => set_once(&mut self.identities_only, parse_yes_no(key, value)?),
-            "identityagent" => set_once(&mut self.identity_agent, value.to_string()),
+            "identityfile" => push_new(&mut self.identity_files, text()?),
+            "certificatefile" => push_new(&mut self.certificate_files, text()?),
+            "identitiesonly" => set_once(&mut self.identities_only, yes_no()?),
+            "identityagent" => set_once(&mut self.identity_agent, text()?),
             "stricthostkeychecking" => {
-                let mode = match value.to_ascii_lowercase().as_str() {
+                let mode = match one()?.to_ascii_lowercase().as_str() {
                     "yes" | "true" => StrictHostKeyChecking::Yes,
                     "accept-new" => StrictHostKeyChecking::AcceptNew,
                     "no" | "off" | "false" => StrictHostKeyChecking::No,
@@ -117,35 +180,69 @@ impl Options {
                 };
                 set_once(&mut self.strict_host_key_checking, mode)
             }
-            "userknownhostsfile" => {
-                let files = value.split_whitespace().map(str::to_string).collect();
-                set_once(&mut self.user_known_hosts_files, files)
-            }
-            "exitonforwardfailure" => {
-                set_once(&mut self.exit_on_forward_failure, parse_yes_no(key, value)?)
-            }
-            "connecttimeout" => set_once(&mut self.connect_timeout, parse_seconds(key, value)?),
-            "batchmode" => set_once(&mut self.batch_mode, parse_yes_no(key, value)?),
-            "gatewayports" => set_once(&mut self.gateway_ports, parse_yes_no(key, value)?),
+            "userknownhostsfile" => set_once(&mut self.user_known_hosts_files, args.clone()),
+            "globalknownhostsfile" => set_once(&mut self.global_known_hosts_files, args.clone()),
+            "exitonforwardfailure" => set_once(&mut self.exit_on_forward_failure, yes_no()?),
+            "connecttimeout" => set_once(&mut self.connect_timeout, parse_seconds(key, one()?)?),
+            "batchmode" => set_once(&mut self.batch_mode, yes_no()?),
+            "gatewayports" => set_once(&mut self.gateway_ports, yes_no()?),
             "serveraliveinterval" => {
-                set_once(&mut self.server_alive_interval, parse_seconds(key, value)?)
+                set_once(&mut self.server_alive_interval, parse_seconds(key, one()?)?)
             }
             "serveralivecountmax" => {
-                let count = value.parse().map_err(|_| {
+                let count = one()?.parse().map_err(|_| {
                     format!("ServerAliveCountMax: expected a number, got '{value}'")
                 })?;
                 set_once(&mut self.server_alive_count_max, count)
             }
-            "passwordauthentication" => {
-                set_once(&mut self.password_authentication, parse_yes_no(key, value)?)
+            "passwordauthentication" => set_once(&mut self.password_authentication, yes_no()?),
+            "kbdinteractiveauthentication" | "challengeresponseauthentication" => {
+                set_once(&mut self.kbd_interactive_authentication, yes_no()?)
             }
-            "kbdinteractiveauthentication" | "challengeresponseauthentication" => set_once(
-                &mut self.kbd_interactive_authentication,
-                parse_yes_no(key, value)?,
-            ),
-            "pubkeyauthentication" => {
-                set_once(&mut self.pubkey_authentication, parse_yes_no(key, value)?)
+            "pubkeyauthentication" => set_once(&mut self.pubkey_authentication, yes_no()?),
+            "proxyjump" => {
+                let jump = text()?;
+                crate::ssh_config::jump::parse_jump(&jump)?;
+                if self.proxy_command.is_none() {
+                    set_once(&mut self.proxy_jump, jump)
+                }
             }
+            "localforward" => push_new(&mut self.local_forwards, parse_forward(&lower, &args)?),
+            "remoteforward" => push_new(&mut self.remote_forwards, parse_forward(&lower, &args)?),
+            "dynamicforward" => push_new(&mut self.dynamic_forwards, parse_forward(&lower, &args)?),
+            "clearallforwardings" => set_once(&mut self.clear_all_forwardings, yes_no()?),
+            "hostkeyalias" => set_once(&mut self.host_key_alias, text()?),
+            "addressfamily" => {
+                let family = match one()?.to_ascii_lowercase().as_str() {
+                    "any" => AddressFamily::Any,
+                    "inet" => AddressFamily::Inet,
+                    "inet6" => AddressFamily::Inet6,
+                    _ => {
+                        return Err(format!(
+                            "AddressFamily: expected any, inet or inet6, got '{value}'"
+                        ));
+                    }
+                };
+                set_once(&mut self.address_family, family)
+            }
+            "bindaddress" => set_once(&mut self.bind_address, text()?),
+            "ciphers" => set_once(&mut self.ciphers, text()?),
+            "kexalgorithms" => set_once(&mut self.kex_algorithms, text()?),
+            "hostkeyalgorithms" => set_once(&mut self.host_key_algorithms, text()?),
+            "macs" => set_once(&mut self.macs, text()?),
+            "compression" => set_once(&mut self.compression, yes_no()?),
+            "tcpkeepalive" => set_once(&mut self.tcp_keep_alive, yes_no()?),
+            "permitremoteopen" => set_once(&mut self.permit_remote_open, args.clone()),
+            "streamlocalbindunlink" => set_once(&mut self.stream_local_bind_unlink, yes_no()?),
+            "streamlocalbindmask" => {
+                let mask = u32::from_str_radix(one()?, 8)
+                    .ok()
+                    .filter(|m| *m <= 0o777)
+                    .ok_or_else(|| format!("StreamLocalBindMask: bad octal mask '{value}'"))?;
+                set_once(&mut self.stream_local_bind_mask, mask)
+            }
+            "ignoreunknown" => set_once(&mut self.ignore_unknown, text()?),
+            k if keywords::is_ignored(k) => {}
             _ => return Err(format!("unsupported option '{key}'")),
         }
         Ok(())
@@ -153,78 +250,5 @@ impl Options {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn split_forms() {
-        for arg in ["Port=2222", "Port 2222", "port = 2222", "Port=\"2222\""] {
-            let (key, value) = split_option(arg).unwrap();
-            assert_eq!(
-                (key.to_ascii_lowercase().as_str(), value.as_str()),
-                ("port", "2222"),
-                "{arg}"
-            );
-        }
-        assert!(
-            split_option("Port")
-                .unwrap_err()
-                .contains("expected Key=Value")
-        );
-        assert!(
-            split_option("Port=")
-                .unwrap_err()
-                .contains("expected Key=Value")
-        );
-    }
-
-    #[test]
-    fn first_value_wins_and_identity_files_accumulate() {
-        let mut o = Options::default();
-        for arg in [
-            "User=alice",
-            "User=bob",
-            "IdentityFile=a",
-            "IdentityFile=b",
-            "StrictHostKeyChecking=accept-new",
-            "StrictHostKeyChecking=no",
-        ] {
-            o.apply_arg(arg).unwrap();
-        }
-        assert_eq!(o.user.as_deref(), Some("alice"));
-        assert_eq!(o.identity_files, ["a", "b"]);
-        assert_eq!(
-            o.strict_host_key_checking,
-            Some(StrictHostKeyChecking::AcceptNew)
-        );
-    }
-
-    #[test]
-    fn bad_values_name_the_keyword() {
-        let cases = [
-            ("Port=0", "Port: bad port '0'"),
-            ("Port=ssh", "Port: bad port 'ssh'"),
-            ("BatchMode=maybe", "expected yes or no, got 'maybe'"),
-            (
-                "ConnectTimeout=soon",
-                "ConnectTimeout: expected a number of seconds",
-            ),
-            (
-                "StrictHostKeyChecking=sometimes",
-                "expected yes, accept-new, no, off or ask",
-            ),
-            ("Frobnicate=yes", "unsupported option 'Frobnicate'"),
-        ];
-        for (arg, want) in cases {
-            let err = Options::default().apply_arg(arg).unwrap_err();
-            assert!(err.contains(want), "{arg}: {err}");
-        }
-    }
-
-    #[test]
-    fn off_means_no() {
-        let mut o = Options::default();
-        o.apply_arg("StrictHostKeyChecking=off").unwrap();
-        assert_eq!(o.strict_host_key_checking, Some(StrictHostKeyChecking::No));
-    }
-}
+#[path = "options_tests.rs"]
+mod tests;

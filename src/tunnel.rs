@@ -81,6 +81,9 @@ async fn signalled() -> &'static str {
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if cli.print_config {
+        return crate::ssh_config::dump::print_config(&cli);
+    } // -G
     let config = TunnelConfig::from_cli(&cli)?;
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();

@@ -1,0 +1,96 @@
+//! From a parsed command line to resolved [`Options`]: command-line values
+//! first (first value wins), then the configuration files.
+
+use anyhow::{Result, anyhow};
+
+use super::{ConfigFiles, MatchContext, load, tokens};
+use crate::cli::Cli;
+use crate::options::Options;
+use crate::spec;
+
+/// The command line's own values. ssh applies flags in argument order, which
+/// clap does not keep, so: for single values `-o` wins (it usually comes
+/// first), then `-l`/`-p`, then the user and port in the destination (ssh
+/// lets both `-o` and `-l` override `user@`); list values (`-i`, `-L`, `-R`,
+/// `-D`) come before the `-o` ones, and `-i` is tilde-expanded as ssh does.
+pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
+    let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
+    let mut options = Options::default();
+    for arg in &cli.options {
+        options
+            .apply_arg(arg)
+            .map_err(|e| anyhow!("command-line option -o {arg}: {e}"))?;
+    }
+    if options.user.is_none() {
+        options.user = cli.login.clone().or(dest.user);
+    }
+    if options.port.is_none() {
+        options.port = cli.port.or(dest.port);
+    }
+    let from_flags: Vec<String> = cli
+        .identity
+        .iter()
+        .map(|f| tokens::expand_tilde(f, &ctx.home))
+        .collect();
+    options.identity_files.retain(|f| !from_flags.contains(f));
+    options.identity_files.splice(0..0, from_flags);
+    options
+        .local_forwards
+        .splice(0..0, cli.local.iter().cloned());
+    options
+        .remote_forwards
+        .splice(0..0, cli.remote.iter().cloned());
+    options
+        .dynamic_forwards
+        .splice(0..0, cli.dynamic.iter().cloned());
+    if cli.gateway_ports {
+        options.gateway_ports = Some(true);
+    }
+    Ok(options)
+}
+
+/// Everything `-G` prints and a connection uses: the command line, then the
+/// files `-F` selects (or the default ones), resolved.
+pub fn resolve(cli: &Cli) -> Result<(Options, MatchContext)> {
+    let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
+    let ctx = MatchContext::from_env(&dest.host)?;
+    let mut options = options(cli, &ctx)?;
+    let files = ConfigFiles::from_flag(cli.config_file.as_deref(), &ctx.home);
+    load(&mut options, &files, &ctx)?;
+    Ok((options, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+    use std::path::PathBuf;
+
+    fn options_for(args: &[&str]) -> Options {
+        let cli =
+            Cli::try_parse_from(std::iter::once("sshtun").chain(args.iter().copied())).unwrap();
+        let ctx = MatchContext {
+            original_host: "h".into(),
+            local_user: "alice".into(),
+            home: PathBuf::from("/home/alice"),
+            local_host: "vm".into(),
+        };
+        options(&cli, &ctx).unwrap()
+    }
+
+    #[test]
+    fn command_line_precedence_follows_ssh() {
+        let o = options_for(&["-o", "User=opt", "-l", "flag", "dest@h"]);
+        assert_eq!(o.user.as_deref(), Some("opt"));
+        let o = options_for(&["-l", "flag", "dest@h"]);
+        assert_eq!(o.user.as_deref(), Some("flag"));
+        let o = options_for(&["-p", "2", "ssh://dest@h:3"]);
+        assert_eq!((o.user.as_deref(), o.port), (Some("dest"), Some(2)));
+        let o = options_for(&["-i", "~/k", "-o", "IdentityFile=a", "-g", "h"]);
+        assert_eq!(o.identity_files, ["/home/alice/k", "a"]);
+        assert_eq!(o.gateway_ports, Some(true));
+        let o = options_for(&["-o", "LocalForward=1 a:1", "-L", "2:b:2", "h"]);
+        let specs: Vec<String> = o.local_forwards.iter().map(|f| f.to_string()).collect();
+        assert_eq!(specs, ["-L 2:b:2", "-L 1:a:1"]);
+    }
+}

@@ -1,0 +1,70 @@
+//! Value syntaxes shared by several ssh_config keywords: ssh's time format,
+//! config-style forwards, and the single-argument check.
+
+use std::time::Duration;
+
+use crate::spec::{self, ForwardSpec};
+
+/// A time as ssh's `convtime` reads it: `90`, `90s`, `1m30s`, `1h`, `2d`, `1w`.
+pub fn parse_seconds(key: &str, value: &str) -> Result<Duration, String> {
+    let bad = || format!("{key}: expected a number of seconds, got '{value}'");
+    let (mut total, mut number) = (0u64, String::new());
+    for c in value.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c.to_ascii_lowercase() {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            'w' => 604800,
+            _ => return Err(bad()),
+        };
+        let n: u64 = number.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        number.clear();
+    }
+    if !number.is_empty() {
+        total = total
+            .checked_add(number.parse().map_err(|_| bad())?)
+            .ok_or_else(bad)?;
+    } else if value.is_empty() || value.ends_with(|c: char| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// The one argument of a single-valued keyword.
+pub fn single<'a>(key: &str, args: &'a [String]) -> Result<&'a str, String> {
+    match args {
+        [one] => Ok(one),
+        [] => Err(format!("{key}: missing argument")),
+        _ => Err(format!("keyword {key} extra arguments at end of line")),
+    }
+}
+
+/// `LocalForward [bind:]port host:hostport` (two words in a config file, or
+/// the `-L` form in one word).
+pub fn parse_forward(key: &str, args: &[String]) -> Result<ForwardSpec, String> {
+    let joined = args.join(":");
+    let parsed = match key {
+        "localforward" if args.len() == 2 => spec::parse_local(&joined),
+        "remoteforward" if args.len() == 2 => spec::parse_remote(&joined),
+        "dynamicforward" if args.len() == 1 => spec::parse_dynamic(&joined),
+        "localforward" | "remoteforward" if args.len() == 1 => {
+            return Err(format!("{key}: missing target argument"));
+        }
+        _ => {
+            return Err(format!(
+                "{key}: bad forwarding specification '{}'",
+                args.join(" ")
+            ));
+        }
+    };
+    parsed.map_err(|e| format!("{key}: {e}"))
+}
