@@ -1,7 +1,7 @@
 //! The resolved settings of one tunnel: command line, `-o` options and defaults
 //! folded into one [`TunnelConfig`] the rest of the program reads.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -9,7 +9,11 @@ use anyhow::{Context, Result, anyhow};
 use crate::cli::Cli;
 use crate::exit::Failure;
 use crate::options::{Options, StrictHostKeyChecking};
-use crate::spec::{self, ForwardSpec};
+use crate::spec::ForwardSpec;
+use crate::ssh_config::{self, MatchContext};
+
+/// Keys tried when no IdentityFile is given, strongest first.
+const DEFAULT_IDENTITIES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
 
 /// Everything needed to open the session and set up its forwards.
 #[derive(Debug, Clone)]
@@ -55,73 +59,77 @@ pub fn expand_tilde(path: &str) -> Result<PathBuf> {
     }
 }
 
-fn local_user() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "root".to_string())
-}
-
 impl TunnelConfig {
-    /// Resolves a command line into settings. Errors are configuration failures.
+    /// Resolves a command line, `-o` options and ssh_config files into settings.
+    /// Errors are configuration failures.
     pub fn from_cli(cli: &Cli) -> Result<Self> {
-        let mut options = Options::default();
-        for arg in &cli.options {
-            options
-                .apply_arg(arg)
-                .map_err(|e| anyhow!(e))
-                .context(Failure::Config)?;
-        }
-        Self::resolve(cli, options).context(Failure::Config)
+        let (options, ctx) = ssh_config::command_line::resolve(cli).context(Failure::Config)?;
+        Self::from_options(options, &ctx).context(Failure::Config)
     }
 
-    fn resolve(cli: &Cli, mut options: Options) -> Result<Self> {
-        let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
-        let host = options
-            .host_name
-            .take()
-            .unwrap_or_else(|| dest.host.clone());
-        let port = dest.port.or(cli.port).or(options.port).unwrap_or(22);
-        let user = dest
-            .user
-            .clone()
-            .or_else(|| cli.login.clone())
-            .or_else(|| options.user.clone())
-            .unwrap_or_else(local_user);
-        let home = home_dir()?;
-        let ssh_dir = home.join(".ssh");
-
-        let explicit: Vec<&String> = cli.identity.iter().chain(&options.identity_files).collect();
-        let identity_files_explicit = !explicit.is_empty();
+    /// Builds settings from resolved options (after ssh_config was applied).
+    pub fn from_options(options: Options, ctx: &MatchContext) -> Result<Self> {
+        let tokens = ssh_config::tokens_for(&options, ctx)?;
+        let expand = |path: &str| -> Result<PathBuf> {
+            let expanded = tokens
+                .expand_path(path, ssh_config::tokens::DEFAULT_TOKENS)
+                .map_err(|e| anyhow!("{path}: {e}"))?;
+            expand_tilde(&expanded)
+        };
+        let ssh_dir = ctx.home.join(".ssh");
+        let identity_files_explicit = !options.identity_files.is_empty();
         let identity_files = if identity_files_explicit {
-            explicit
-                .into_iter()
-                .map(|p| expand_tilde(p))
+            options
+                .identity_files
+                .iter()
+                .map(|p| expand(p))
                 .collect::<Result<_>>()?
         } else {
-            ["id_ed25519", "id_ecdsa", "id_rsa"]
-                .iter()
-                .map(|n| ssh_dir.join(n))
-                .collect()
+            DEFAULT_IDENTITIES.iter().map(|n| ssh_dir.join(n)).collect()
         };
         let user_known_hosts_files = match &options.user_known_hosts_files {
             Some(files) => files
                 .iter()
-                .map(|f| expand_tilde(f))
+                .filter(|f| *f != "none")
+                .map(|f| expand(f))
                 .collect::<Result<_>>()?,
             None => vec![ssh_dir.join("known_hosts"), ssh_dir.join("known_hosts2")],
         };
+        let global_known_hosts_files = match &options.global_known_hosts_files {
+            Some(files) => files
+                .iter()
+                .filter(|f| *f != "none")
+                .map(|f| expand(f))
+                .collect::<Result<_>>()?,
+            None => vec![
+                PathBuf::from("/etc/ssh/ssh_known_hosts"),
+                PathBuf::from("/etc/ssh/ssh_known_hosts2"),
+            ],
+        };
         let identity_agent = match options.identity_agent.as_deref() {
-            None => None,
+            None | Some("SSH_AUTH_SOCK") => None,
             Some("none") => Some(PathBuf::new()),
-            Some("SSH_AUTH_SOCK") => None,
             Some(path) => Some(expand_tilde(path)?),
         };
-
+        let host = options
+            .host_name
+            .clone()
+            .unwrap_or_else(|| ctx.original_host.clone());
+        let forwards = options
+            .local_forwards
+            .iter()
+            .chain(&options.remote_forwards)
+            .chain(&options.dynamic_forwards)
+            .cloned()
+            .collect();
         Ok(TunnelConfig {
-            original_host: dest.host,
+            original_host: ctx.original_host.clone(),
             host,
-            port,
-            user,
+            port: options.port.unwrap_or(22),
+            user: options
+                .user
+                .clone()
+                .unwrap_or_else(|| ctx.local_user.clone()),
             identity_files,
             identity_files_explicit,
             identities_only: options.identities_only.unwrap_or(false),
@@ -131,17 +139,14 @@ impl TunnelConfig {
             pubkey_authentication: options.pubkey_authentication.unwrap_or(true),
             strict_host_key_checking: options.strict_host_key_checking.unwrap_or_default(),
             user_known_hosts_files,
-            global_known_hosts_files: vec![
-                Path::new("/etc/ssh/ssh_known_hosts").to_path_buf(),
-                Path::new("/etc/ssh/ssh_known_hosts2").to_path_buf(),
-            ],
+            global_known_hosts_files,
             batch_mode: options.batch_mode.unwrap_or(false),
-            connect_timeout: options.connect_timeout,
+            connect_timeout: options.connect_timeout.filter(|t| !t.is_zero()),
             exit_on_forward_failure: options.exit_on_forward_failure.unwrap_or(false),
-            gateway_ports: cli.gateway_ports || options.gateway_ports.unwrap_or(false),
+            gateway_ports: options.gateway_ports.unwrap_or(false),
             server_alive_interval: options.server_alive_interval,
             server_alive_count_max: options.server_alive_count_max.unwrap_or(3),
-            forwards: cli.forwards(),
+            forwards,
         })
     }
 
