@@ -75,7 +75,8 @@ impl TunnelConfig {
     }
 
     fn resolve(cli: &Cli, mut options: Options) -> Result<Self> {
-        let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
+        let destination = cli.destination.as_deref().unwrap_or_default();
+        let dest = spec::parse_destination(destination).map_err(|e| anyhow!(e))?;
         let host = options
             .host_name
             .take()

@@ -9,7 +9,11 @@ use anyhow::{Context, Result, bail};
 
 /// Whether a controlling terminal can be opened for prompts.
 pub fn terminal_available() -> bool {
-    OpenOptions::new().read(true).write(true).open("/dev/tty").is_ok()
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
 }
 
 /// Reads a secret (passphrase, password) without echo.
@@ -25,10 +29,13 @@ pub fn line(message: &str) -> Result<String> {
         .open("/dev/tty")
         .context("no terminal to ask on (/dev/tty)")?;
     let mut out = &tty;
-    out.write_all(message.as_bytes()).context("could not write to the terminal")?;
+    out.write_all(message.as_bytes())
+        .context("could not write to the terminal")?;
     out.flush().ok();
     let mut answer = String::new();
-    BufReader::new(&tty).read_line(&mut answer).context("could not read from the terminal")?;
+    BufReader::new(&tty)
+        .read_line(&mut answer)
+        .context("could not read from the terminal")?;
     if answer.is_empty() {
         bail!("no answer on the terminal (end of input)");
     }
