@@ -69,6 +69,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_channels: usize,
 
+    /// Seconds a client has from connecting to being authenticated (like sshd's LoginGraceTime)
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub login_grace_time: u64,
+
     /// More detail on stderr; repeat for more
     #[arg(short = 'v', action = ArgAction::Count)]
     pub verbose: u8,
@@ -121,7 +125,7 @@ impl ServeConfig {
             gateway_ports: args.gateway_ports,
             max_sessions: args.max_sessions.max(1),
             max_channels: args.max_channels.max(1),
-            auth_timeout: Duration::from_secs(30),
+            auth_timeout: Duration::from_secs(args.login_grace_time.max(1)),
             connect_timeout: Duration::from_secs(10),
         })
     }
