@@ -400,3 +400,60 @@ fn sigterm_closes_sessions_and_exits_zero() {
         "ssh session not closed by the shutdown"
     );
 }
+
+#[test]
+fn generated_host_key_is_private_and_kept() {
+    use std::io::BufRead;
+    use std::os::unix::fs::PermissionsExt;
+
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir(home.path().join(".ssh")).unwrap();
+    std::fs::write(home.path().join(".ssh/authorized_keys"), "").unwrap();
+    let start = || {
+        let log = std::fs::File::create(home.path().join("serve.log")).unwrap();
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sshtun"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("HOME", home.path())
+            .env_remove("XDG_STATE_HOME")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.starts_with("listening on 127.0.0.1:"), "{line:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        std::fs::read_to_string(home.path().join("serve.log")).unwrap()
+    };
+    let first_log = start();
+    let key_path = home.path().join(".local/state/sshtun/host_key");
+    let mode = std::fs::metadata(&key_path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "host key mode {mode:o}");
+    let first_key = std::fs::read(&key_path).unwrap();
+
+    let fingerprint = std::process::Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(&key_path)
+        .output()
+        .unwrap();
+    let fingerprint = String::from_utf8_lossy(&fingerprint.stdout);
+    let fingerprint = fingerprint.split_whitespace().nth(1).unwrap().to_string();
+    assert!(
+        first_log.contains(&fingerprint),
+        "{fingerprint} not in log:\n{first_log}"
+    );
+    assert!(first_log.contains("generated a new ed25519 host key"));
+
+    let second_log = start();
+    assert_eq!(
+        std::fs::read(&key_path).unwrap(),
+        first_key,
+        "host key replaced"
+    );
+    assert!(second_log.contains(&fingerprint));
+    assert!(!second_log.contains("generated a new"));
+}

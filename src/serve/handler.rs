@@ -5,7 +5,6 @@
 //! russh awaits these methods inside the session loop, so anything slow (an
 //! outgoing connect, bridging bytes) runs in a task of its own.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -21,6 +20,7 @@ use tracing::{Instrument, debug, info, info_span};
 use super::authorized_keys::KeyOptions;
 use super::forward;
 use super::permit::any_allows;
+use super::remote::{self, RemoteForwards};
 use super::server::Shared;
 
 /// What a client that asks for a shell or command is told on stderr.
@@ -38,7 +38,7 @@ pub(super) struct SessionHandler {
     /// The authenticated key's options; `None` until then.
     options: Option<KeyOptions>,
     channels: Arc<Semaphore>,
-    listeners: HashMap<(String, u32), CancellationToken>,
+    remote: RemoteForwards,
 }
 
 impl SessionHandler {
@@ -50,6 +50,7 @@ impl SessionHandler {
         span: tracing::Span,
     ) -> Self {
         let channels = Arc::new(Semaphore::new(shared.config.max_channels));
+        let remote = RemoteForwards::new(shared.config.max_channels);
         SessionHandler {
             peer,
             shared,
@@ -58,7 +59,7 @@ impl SessionHandler {
             span,
             options: None,
             channels,
-            listeners: HashMap::new(),
+            remote,
         }
     }
 
@@ -292,51 +293,29 @@ impl Handler for SessionHandler {
             span.in_scope(|| info!("refused: not permitted"));
             return Ok(false);
         }
-        if self.listeners.len() >= self.shared.config.max_channels {
-            span.in_scope(|| info!("refused: {} listeners already open", self.listeners.len()));
-            return Ok(false);
-        }
-        let gateway = self.shared.config.gateway_ports;
-        let listeners = match forward::bind_remote(address, *port, gateway).await {
-            Ok(listeners) => listeners,
+        let remote = remote::Session {
+            handle: session.handle(),
+            channels: self.channels.clone(),
+            tracker: self.shared.tracker.clone(),
+            ended: self.ended.clone(),
+            open_timeout: self.shared.config.connect_timeout,
+            gateway_ports: self.shared.config.gateway_ports,
+        };
+        match self
+            .remote
+            .open(address, *port, remote)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(bound) => {
+                *port = bound;
+                Ok(true)
+            }
             Err(e) => {
                 span.in_scope(|| info!("refused: {e:#}"));
-                return Ok(false);
+                Ok(false)
             }
-        };
-        let bound = listeners
-            .first()
-            .and_then(|l| l.local_addr().ok())
-            .map_or(0, |a| a.port());
-        if *port == 0 {
-            *port = u32::from(bound);
         }
-        let stop = self.ended.child_token();
-        self.listeners
-            .insert((address.to_string(), *port), stop.clone());
-        for listener in listeners {
-            span.in_scope(|| {
-                info!(
-                    "listening on {}",
-                    listener
-                        .local_addr()
-                        .map_or_else(|e| e.to_string(), |a| a.to_string())
-                )
-            });
-            let remote = forward::Remote {
-                handle: session.handle(),
-                address: address.to_string(),
-                port: *port,
-                channels: self.channels.clone(),
-                tracker: self.shared.tracker.clone(),
-                stop: stop.clone(),
-                open_timeout: self.shared.config.connect_timeout,
-            };
-            self.shared
-                .tracker
-                .spawn(forward::accept_remote(listener, remote).instrument(span.clone()));
-        }
-        Ok(true)
     }
 
     async fn cancel_tcpip_forward(
@@ -345,14 +324,11 @@ impl Handler for SessionHandler {
         port: u32,
         _session: &mut Session,
     ) -> anyhow::Result<bool> {
-        match self.listeners.remove(&(address.to_string(), port)) {
-            Some(stop) => {
-                self.span
-                    .in_scope(|| info!("cancelled forward {address}:{port}"));
-                stop.cancel();
-                Ok(true)
-            }
-            None => Ok(false),
+        let found = self.remote.cancel(address, port);
+        if found {
+            self.span
+                .in_scope(|| info!("cancelled forward {address}:{port}"));
         }
+        Ok(found)
     }
 }

@@ -9,13 +9,15 @@
 //!   keys and their options; [`permit`] decides what may be opened or bound.
 //! - [`server`] accepts connections and owns each one's lifetime (handshake
 //!   timeout, session limit, shutdown); [`handler`] answers the SSH requests;
-//!   [`forward`] carries the bytes of direct-tcpip and tcpip-forward.
+//!   [`forward`] carries the bytes of direct-tcpip, [`remote`] serves
+//!   tcpip-forward listeners.
 
 pub mod authorized_keys;
 mod forward;
 mod handler;
 pub mod host_key;
 pub mod permit;
+mod remote;
 mod server;
 
 use std::net::SocketAddr;

@@ -159,8 +159,20 @@ async fn connection(
     ended.cancel();
     match result {
         Ok(()) => info!("closed"),
+        Err(e) if hung_up(&e) => info!("closed by the client"),
         Err(e) => info!("closed: {e:#}"),
     }
+}
+
+/// Whether a session ended because the client closed the TCP connection
+/// without an SSH disconnect message, as `ssh` often does.
+fn hung_up(err: &anyhow::Error) -> bool {
+    let eof = |e: &io::Error| e.kind() == io::ErrorKind::UnexpectedEof;
+    err.chain()
+        .any(|cause| match cause.downcast_ref::<russh::Error>() {
+            Some(russh::Error::IO(e)) => eof(e),
+            _ => cause.downcast_ref::<io::Error>().is_some_and(eof),
+        })
 }
 
 /// A stream that fails every read and write once its token is cancelled, so
