@@ -457,3 +457,80 @@ fn generated_host_key_is_private_and_kept() {
     assert!(second_log.contains(&fingerprint));
     assert!(!second_log.contains("generated a new"));
 }
+
+#[test]
+fn session_limit_refuses_the_extra_client_only_while_full() {
+    let echo = echo_server();
+    let server = Server::start("", &["--max-sessions", "1"]);
+    let local = free_port();
+    let mut ssh = server.ssh();
+    ssh.args([
+        "-N",
+        "-L",
+        &format!("{local}:127.0.0.1:{echo}"),
+        "127.0.0.1",
+    ]);
+    let first = Background::spawn(ssh);
+    echo_round_trip(connect_when_ready(local), b"first session up");
+
+    let out = server.probe(&format!("127.0.0.1:{echo}"), b"ping\n");
+    assert_eq!(
+        out.status.code(),
+        Some(255),
+        "second session: {}",
+        stderr(&out)
+    );
+    assert!(
+        server.log().contains("sessions already open"),
+        "log:\n{}",
+        server.log()
+    );
+
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let out = server.probe(&format!("127.0.0.1:{echo}"), b"ping\n");
+        if out.status.success() {
+            assert_eq!(out.stdout, b"ping\n");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "slot never freed: {}",
+            stderr(&out)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn channel_limit_refuses_with_resource_shortage() {
+    let echo = echo_server();
+    let server = Server::start("", &["--max-channels", "1"]);
+    let local = free_port();
+    let mut ssh = server.ssh();
+    ssh.args([
+        "-v",
+        "-N",
+        "-L",
+        &format!("{local}:127.0.0.1:{echo}"),
+        "127.0.0.1",
+    ]);
+    let mut ssh = Background::spawn(ssh);
+    let mut held = connect_when_ready(local);
+    held.write_all(b"x").unwrap();
+    let mut one = [0u8; 1];
+    held.read_exact(&mut one).unwrap();
+
+    // The second channel is refused; ssh closes the local connection.
+    let mut refused = connect_when_ready(local);
+    let mut sink = Vec::new();
+    refused.read_to_end(&mut sink).unwrap();
+    assert!(sink.is_empty());
+    ssh.wait_for_line("resource shortage");
+
+    // The first one still works.
+    held.write_all(b"y").unwrap();
+    held.read_exact(&mut one).unwrap();
+    assert_eq!(&one, b"y");
+}

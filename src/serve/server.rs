@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use russh::server::{Config, run_stream};
-use russh::{Disconnect, MethodKind, MethodSet};
+use russh::{Disconnect, MethodKind, MethodSet, SshId};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -42,6 +42,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<()> {
     let russh = Arc::new(Config {
+        server_id: SshId::Standard(concat!("SSH-2.0-sshtun_", env!("CARGO_PKG_VERSION")).into()),
         methods: MethodSet::from(&[MethodKind::PublicKey][..]),
         keys: vec![config.host_key.clone()],
         auth_rejection_time: Duration::from_millis(300),
