@@ -8,20 +8,19 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use russh::keys::HashAlg;
+use russh::keys::{HashAlg, PublicKey};
 use russh::server::{
     Auth, ChannelOpenHandle, Handler, Msg, PublicKeyOffer, Session, VerifiedPublicKey,
 };
 use russh::{Channel, ChannelId, ChannelOpenFailure};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, debug, info, info_span};
 
 use super::authorized_keys::KeyOptions;
 use super::forward;
 use super::permit::any_allows;
 use super::remote::{self, RemoteForwards};
-use super::server::Shared;
+use super::server::{Shared, Switches};
 
 /// What a client that asks for a shell or command is told on stderr.
 pub const NO_SHELL: &str =
@@ -30,10 +29,7 @@ pub const NO_SHELL: &str =
 pub(super) struct SessionHandler {
     peer: SocketAddr,
     shared: Arc<Shared>,
-    /// Cancelled when the session ends: its listeners and bridges stop.
-    ended: CancellationToken,
-    /// Cancelled once authentication succeeds.
-    authed: CancellationToken,
+    switches: Switches,
     span: tracing::Span,
     /// The authenticated key's options; `None` until then.
     options: Option<KeyOptions>,
@@ -45,8 +41,7 @@ impl SessionHandler {
     pub fn new(
         peer: SocketAddr,
         shared: Arc<Shared>,
-        ended: CancellationToken,
-        authed: CancellationToken,
+        switches: Switches,
         span: tracing::Span,
     ) -> Self {
         let channels = Arc::new(Semaphore::new(shared.config.max_channels));
@@ -54,8 +49,7 @@ impl SessionHandler {
         SessionHandler {
             peer,
             shared,
-            ended,
-            authed,
+            switches,
             span,
             options: None,
             channels,
@@ -81,6 +75,15 @@ impl SessionHandler {
                 p.allows(address, port)
             })
             && any_allows(&key.permit_listen, |p| p.allows(address, port))
+    }
+
+    /// Logs a refused key. russh counts refusals and disconnects after
+    /// `max_auth_attempts`.
+    fn refuse_key(&self, user: &str, key: &PublicKey, why: &str) -> Auth {
+        let fingerprint = key.fingerprint(HashAlg::Sha256);
+        let _span = self.span.enter();
+        info!(%user, "refused key {fingerprint} from {}: {why}", self.peer);
+        Auth::reject()
     }
 
     fn channel_permit(&self) -> Option<OwnedSemaphorePermit> {
@@ -121,13 +124,7 @@ impl Handler for SessionHandler {
             .lookup(offer.public_key, self.peer.ip());
         match found {
             Ok(_) => Ok(Auth::Accept),
-            Err(why) => {
-                let fingerprint = offer.public_key.fingerprint(HashAlg::Sha256);
-                self.span.in_scope(
-                    || info!(%user, "refused key {fingerprint} from {}: {why}", self.peer),
-                );
-                Ok(Auth::reject())
-            }
+            Err(why) => Ok(self.refuse_key(user, offer.public_key, why)),
         }
     }
 
@@ -149,17 +146,12 @@ impl Handler for SessionHandler {
                     .in_scope(|| info!(%user, "accepted key {fingerprint}"));
                 Ok(Auth::Accept)
             }
-            Err(why) => {
-                self.span.in_scope(
-                    || info!(%user, "refused key {fingerprint} from {}: {why}", self.peer),
-                );
-                Ok(Auth::reject())
-            }
+            Err(why) => Ok(self.refuse_key(user, key.public_key, why)),
         }
     }
 
     async fn auth_succeeded(&mut self, _session: &mut Session) -> anyhow::Result<()> {
-        self.authed.cancel();
+        self.switches.authed.cancel();
         Ok(())
     }
 
@@ -276,7 +268,10 @@ impl Handler for SessionHandler {
         };
         span.in_scope(|| debug!("from {originator_address}:{originator_port}"));
         let target = (host.to_string(), port);
-        let (timeout, ended) = (self.shared.config.connect_timeout, self.ended.clone());
+        let (timeout, ended) = (
+            self.shared.config.connect_timeout,
+            self.switches.ended.clone(),
+        );
         let task = forward::direct(channel, target, reply, timeout, ended, permit);
         self.shared.tracker.spawn(task.instrument(span));
         Ok(())
@@ -297,7 +292,7 @@ impl Handler for SessionHandler {
             handle: session.handle(),
             channels: self.channels.clone(),
             tracker: self.shared.tracker.clone(),
-            ended: self.ended.clone(),
+            ended: self.switches.ended.clone(),
             open_timeout: self.shared.config.connect_timeout,
             gateway_ports: self.shared.config.gateway_ports,
         };

@@ -27,6 +27,21 @@ use super::handler::SessionHandler;
 /// How long connected clients get to leave after a shutdown notice.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
+/// Refused authentication requests (the initial "none" probe included)
+/// after which russh disconnects, like sshd's MaxAuthTries.
+const MAX_AUTH_TRIES: usize = 6;
+
+/// The switches one connection's parts share.
+#[derive(Clone, Default)]
+pub(super) struct Switches {
+    /// Cancelled once authentication succeeds.
+    pub authed: CancellationToken,
+    /// Cancelled when the session ends: its listeners and bridges stop.
+    pub ended: CancellationToken,
+    /// Cuts the TCP connection without further ado (handshake deadline, shutdown).
+    pub kill: CancellationToken,
+}
+
 /// What every connection shares.
 pub(super) struct Shared {
     pub config: ServeConfig,
@@ -47,7 +62,7 @@ pub async fn run(
         keys: vec![config.host_key.clone()],
         auth_rejection_time: Duration::from_millis(300),
         auth_rejection_time_initial: Some(Duration::ZERO),
-        max_auth_attempts: 6,
+        max_auth_attempts: MAX_AUTH_TRIES,
         // Forwarding sessions sit idle for hours; dead peers are found by keepalives.
         inactivity_timeout: None,
         keepalive_interval: Some(Duration::from_secs(30)),
@@ -108,9 +123,15 @@ async fn connection(
     span: tracing::Span,
 ) {
     info!("connected");
-    let kill = CancellationToken::new();
-    let authed = CancellationToken::new();
-    let ended = shutdown.child_token();
+    let switches = Switches {
+        ended: shutdown.child_token(),
+        ..Switches::default()
+    };
+    let Switches {
+        authed,
+        ended,
+        kill,
+    } = switches.clone();
     let deadline = Instant::now() + shared.config.auth_timeout;
     let auth_expired = async {
         tokio::select! {
@@ -119,7 +140,7 @@ async fn connection(
         }
     };
     tokio::pin!(auth_expired);
-    let handler = SessionHandler::new(peer, shared.clone(), ended.clone(), authed.clone(), span);
+    let handler = SessionHandler::new(peer, shared.clone(), switches, span);
     let stream = Killable::new(socket, kill.clone());
 
     let started = tokio::select! {
