@@ -1,7 +1,7 @@
 //! The command line: ssh's own flag letters and meanings, so `ssh -N -L ...`
 //! muscle memory works unchanged. Parsing only; [`crate::config`] resolves it.
 
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Parser, Subcommand};
 
 use crate::spec::{self, ForwardSpec};
 
@@ -14,11 +14,20 @@ Examples:
 
 /// SSH tunnels (-L, -R, -D) over one multiplexed session to a stock OpenSSH server.
 #[derive(Debug, Parser)]
-#[command(name = "sshtun", version, after_help = EXAMPLES)]
+#[command(
+    name = "sshtun",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Where to connect: [user@]host or ssh://[user@]host[:port]
-    #[arg(value_name = "DESTINATION")]
-    pub destination: String,
+    #[arg(value_name = "DESTINATION", required = true)]
+    pub destination: Option<String>,
 
     /// Forward a local port: [bind_address:]port:host:hostport
     #[arg(short = 'L', value_name = "SPEC", value_parser = spec::parse_local, help_heading = "Forwarding")]
@@ -81,7 +90,19 @@ pub struct Cli {
     pub detailed_exit_codes: bool,
 }
 
+/// Modes other than the default client.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a forwarding-only SSH server (no shells, no commands)
+    Serve(crate::serve::ServeArgs),
+}
+
 impl Cli {
+    /// The destination; clap requires it whenever no subcommand is given.
+    pub fn destination(&self) -> &str {
+        self.destination.as_deref().unwrap_or_default()
+    }
+
     /// All forwards in the order ssh would set them up: -L, then -R, then -D.
     pub fn forwards(&self) -> Vec<ForwardSpec> {
         self.local

@@ -18,6 +18,8 @@
 //!   [`bridge`] copies bytes between an accepted socket and its SSH channel.
 //! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
 //!   wait for a signal or the end of the session, shut down.
+//! - [`serve`] is `sshtun serve`, a forwarding-only SSH server (russh's server
+//!   side) used for demos, tests and locked-down tunnel endpoints.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
@@ -30,6 +32,7 @@ pub mod known_hosts;
 pub mod listen;
 pub mod options;
 pub mod prompt;
+pub mod serve;
 pub mod session;
 pub mod socks;
 pub mod spec;

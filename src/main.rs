@@ -1,9 +1,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sshtun::cli::Cli;
+use sshtun::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    ExitCode::from(sshtun::tunnel::main(cli))
+    match cli.command {
+        Some(Command::Serve(args)) => ExitCode::from(sshtun::serve::main(args)),
+        None => ExitCode::from(sshtun::tunnel::main(cli)),
+    }
 }

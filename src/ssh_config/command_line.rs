@@ -14,7 +14,7 @@ use crate::spec;
 /// lets both `-o` and `-l` override `user@`); list values (`-i`, `-L`, `-R`,
 /// `-D`) come before the `-o` ones, and `-i` is tilde-expanded as ssh does.
 pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
-    let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
+    let dest = spec::parse_destination(cli.destination()).map_err(|e| anyhow!(e))?;
     let mut options = Options::default();
     for arg in &cli.options {
         options
@@ -52,7 +52,7 @@ pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
 /// Everything `-G` prints and a connection uses: the command line, then the
 /// files `-F` selects (or the default ones), resolved.
 pub fn resolve(cli: &Cli) -> Result<(Options, MatchContext)> {
-    let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
+    let dest = spec::parse_destination(cli.destination()).map_err(|e| anyhow!(e))?;
     let ctx = MatchContext::from_env(&dest.host)?;
     let mut options = options(cli, &ctx)?;
     let files = ConfigFiles::from_flag(cli.config_file.as_deref(), &ctx.home);

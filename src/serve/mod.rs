@@ -1,0 +1,198 @@
+//! `sshtun serve`: a forwarding-only SSH server on russh's server side.
+//!
+//! Clients authenticate with a public key from an authorized_keys file and may
+//! then forward ports (`ssh -N -L/-R/-D`, `ssh -W`) within what
+//! `--permit-open`/`--permit-listen` and the key's options allow. Shells,
+//! commands, subsystems, X11 and agent forwarding are refused.
+//!
+//! - [`host_key`] loads or generates the host key; [`authorized_keys`] parses
+//!   keys and their options; [`permit`] decides what may be opened or bound.
+//! - [`server`] accepts connections and owns each one's lifetime (handshake
+//!   timeout, session limit, shutdown); [`handler`] answers the SSH requests;
+//!   [`forward`] carries the bytes of direct-tcpip, [`remote`] serves
+//!   tcpip-forward listeners.
+
+pub mod authorized_keys;
+mod forward;
+mod handler;
+pub mod host_key;
+pub mod permit;
+mod remote;
+mod server;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::ArgAction;
+use russh::keys::PrivateKey;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::exit;
+use authorized_keys::AuthorizedKeys;
+use permit::{PermitListen, PermitOpen};
+
+pub use server::run;
+
+/// Options of `sshtun serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port. The bound address is printed on stdout
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:2222")]
+    pub listen: SocketAddr,
+
+    /// Host key file [default: generated once in $XDG_STATE_HOME/sshtun/host_key or ~/.local/state/sshtun/host_key]
+    #[arg(long, value_name = "FILE")]
+    pub host_key: Option<PathBuf>,
+
+    /// Public keys allowed to log in, with OpenSSH options [default: ~/.ssh/authorized_keys]
+    #[arg(long, value_name = "FILE")]
+    pub authorized_keys: Option<PathBuf>,
+
+    /// Only allow connections to HOST:PORT (`*` for any host or port); may be repeated
+    #[arg(long, value_name = "HOST:PORT", value_parser = PermitOpen::parse)]
+    pub permit_open: Vec<PermitOpen>,
+
+    /// Only allow remote forwards listening on [ADDR:]PORT (`*` for any); may be repeated
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = PermitListen::parse)]
+    pub permit_listen: Vec<PermitListen>,
+
+    /// Let remote forwards bind the address the client asks for, not just loopback
+    #[arg(long)]
+    pub gateway_ports: bool,
+
+    /// Most SSH connections served at once
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_sessions: usize,
+
+    /// Most channels and remote listeners per connection
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_channels: usize,
+
+    /// Seconds a client has from connecting to being authenticated (like sshd's LoginGraceTime)
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub login_grace_time: u64,
+
+    /// More detail on stderr; repeat for more
+    #[arg(short = 'v', action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Quiet: only errors on stderr
+    #[arg(short = 'q')]
+    pub quiet: bool,
+}
+
+/// Everything [`run`] needs, resolved from [`ServeArgs`] or built by a test.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub host_key: PrivateKey,
+    pub authorized_keys: AuthorizedKeys,
+    pub permit_open: Vec<PermitOpen>,
+    pub permit_listen: Vec<PermitListen>,
+    pub gateway_ports: bool,
+    pub max_sessions: usize,
+    pub max_channels: usize,
+    /// From TCP accept to successful authentication.
+    pub auth_timeout: Duration,
+    /// For each outgoing connection of a direct-tcpip channel.
+    pub connect_timeout: Duration,
+}
+
+impl ServeConfig {
+    /// Resolves the command line: loads (or generates) the host key and reads
+    /// the authorized keys.
+    pub fn from_args(args: &ServeArgs) -> Result<ServeConfig> {
+        let host_key = match &args.host_key {
+            Some(path) => host_key::load(path, false)?,
+            None => host_key::load(&host_key::default_path()?, true)?,
+        };
+        let keys_path = match &args.authorized_keys {
+            Some(path) => path.clone(),
+            None => host_key::home_dir()?.join(".ssh/authorized_keys"),
+        };
+        let authorized_keys = AuthorizedKeys::load(&keys_path)?;
+        if authorized_keys.keys.is_empty() {
+            tracing::warn!(
+                "no usable keys in {}: nobody can log in",
+                keys_path.display()
+            );
+        }
+        Ok(ServeConfig {
+            host_key,
+            authorized_keys,
+            permit_open: args.permit_open.clone(),
+            permit_listen: args.permit_listen.clone(),
+            gateway_ports: args.gateway_ports,
+            max_sessions: args.max_sessions.max(1),
+            max_channels: args.max_channels.max(1),
+            auth_timeout: Duration::from_secs(args.login_grace_time.max(1)),
+            connect_timeout: Duration::from_secs(10),
+        })
+    }
+}
+
+/// Runs `sshtun serve` and returns the process exit code: 0 after a clean
+/// shutdown on SIGINT/SIGTERM, 255 when the server cannot start.
+pub fn main(args: ServeArgs) -> u8 {
+    crate::tunnel::init_logging(args.verbose, args.quiet);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sshtun: cannot start the async runtime: {e}");
+            return exit::SSH_FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => exit::OK,
+        Err(err) => {
+            eprintln!("sshtun: {err:#}");
+            exit::SSH_FAILURE
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let config = ServeConfig::from_args(&args)?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("could not bind {}", args.listen))?;
+    let local = listener
+        .local_addr()
+        .with_context(|| format!("could not read the address bound for {}", args.listen))?;
+    tracing::info!("listening on {local}");
+    // Machine-readable, for scripts and tests that asked for port 0.
+    println!("listening on {local}");
+
+    let shutdown = CancellationToken::new();
+    let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let result = run(listener, config, shutdown).await;
+    signals.abort();
+    result
+}
+
+/// Cancels `shutdown` on the first SIGINT or SIGTERM.
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cannot watch for SIGTERM: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+                shutdown.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}

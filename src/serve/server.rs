@@ -1,0 +1,265 @@
+//! The accept loop and the lifetime of each connection: session limit,
+//! handshake and authentication timeout, and shutdown (tell clients, then cut
+//! whatever does not leave in time).
+
+use std::future::pending;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use anyhow::Result;
+use russh::server::{Config, run_stream};
+use russh::{Disconnect, MethodKind, MethodSet, SshId};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument, info, info_span, warn};
+
+use super::ServeConfig;
+use super::handler::SessionHandler;
+
+/// How long connected clients get to leave after a shutdown notice.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// Refused authentication requests (the initial "none" probe included)
+/// after which russh disconnects, like sshd's MaxAuthTries.
+const MAX_AUTH_TRIES: usize = 6;
+
+/// The switches one connection's parts share.
+#[derive(Clone, Default)]
+pub(super) struct Switches {
+    /// Cancelled once authentication succeeds.
+    pub authed: CancellationToken,
+    /// Cancelled when the session ends: its listeners and bridges stop.
+    pub ended: CancellationToken,
+    /// Cuts the TCP connection without further ado (handshake deadline, shutdown).
+    pub kill: CancellationToken,
+}
+
+/// What every connection shares.
+pub(super) struct Shared {
+    pub config: ServeConfig,
+    pub russh: Arc<Config>,
+    pub tracker: TaskTracker,
+}
+
+/// Serves SSH on `listener` until `shutdown` is cancelled, then stops
+/// accepting, disconnects every client and waits for their tasks to end.
+pub async fn run(
+    listener: TcpListener,
+    config: ServeConfig,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let russh = Arc::new(Config {
+        server_id: SshId::Standard(concat!("SSH-2.0-sshtun_", env!("CARGO_PKG_VERSION")).into()),
+        methods: MethodSet::from(&[MethodKind::PublicKey][..]),
+        keys: vec![config.host_key.clone()],
+        auth_rejection_time: Duration::from_millis(300),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        max_auth_attempts: MAX_AUTH_TRIES,
+        // Forwarding sessions sit idle for hours; dead peers are found by keepalives.
+        inactivity_timeout: None,
+        keepalive_interval: Some(Duration::from_secs(30)),
+        keepalive_max: 3,
+        nodelay: true,
+        ..Default::default()
+    });
+    let sessions = Arc::new(Semaphore::new(config.max_sessions));
+    let tracker = TaskTracker::new();
+    let shared = Arc::new(Shared {
+        config,
+        russh,
+        tracker: tracker.clone(),
+    });
+    let mut next_id = 0u64;
+    loop {
+        let (socket, peer) = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        next_id += 1;
+        let Ok(permit) = sessions.clone().try_acquire_owned() else {
+            warn!(%peer, "refusing connection: {} sessions already open", shared.config.max_sessions);
+            continue;
+        };
+        let span = info_span!("conn", id = next_id, %peer);
+        let conn = connection(
+            socket,
+            peer,
+            shared.clone(),
+            shutdown.clone(),
+            permit,
+            span.clone(),
+        );
+        tracker.spawn(conn.instrument(span));
+    }
+    drop(listener);
+    tracker.close();
+    tracker.wait().await;
+    Ok(())
+}
+
+/// One client from TCP accept to close.
+async fn connection(
+    socket: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: CancellationToken,
+    _permit: OwnedSemaphorePermit,
+    span: tracing::Span,
+) {
+    info!("connected");
+    let switches = Switches {
+        ended: shutdown.child_token(),
+        ..Switches::default()
+    };
+    let Switches {
+        authed,
+        ended,
+        kill,
+    } = switches.clone();
+    let deadline = Instant::now() + shared.config.auth_timeout;
+    let auth_expired = async {
+        tokio::select! {
+            _ = sleep_until(deadline) => {}
+            _ = authed.cancelled() => pending::<()>().await,
+        }
+    };
+    tokio::pin!(auth_expired);
+    let handler = SessionHandler::new(peer, shared.clone(), switches, span);
+    let stream = Killable::new(socket, kill.clone());
+
+    let started = tokio::select! {
+        started = run_stream(shared.russh.clone(), stream, handler) => started,
+        _ = &mut auth_expired => {
+            info!("no SSH banner within {:?}; closing", shared.config.auth_timeout);
+            return;
+        }
+        _ = shutdown.cancelled() => return,
+    };
+    let mut session = match started {
+        Ok(session) => session,
+        Err(e) => {
+            info!("handshake failed: {e:#}");
+            return;
+        }
+    };
+    let handle = session.handle();
+    let result = tokio::select! {
+        result = &mut session => result,
+        _ = &mut auth_expired => {
+            info!("not authenticated within {:?}; closing", shared.config.auth_timeout);
+            kill.cancel();
+            (&mut session).await
+        }
+        _ = shutdown.cancelled() => {
+            let notice = handle.disconnect(Disconnect::ByApplication, "server shutting down".into(), String::new());
+            let _ = timeout(SHUTDOWN_GRACE, notice).await;
+            match timeout(SHUTDOWN_GRACE, &mut session).await {
+                Ok(result) => result,
+                Err(_) => {
+                    kill.cancel();
+                    (&mut session).await
+                }
+            }
+        }
+    };
+    ended.cancel();
+    match result {
+        Ok(()) => info!("closed"),
+        Err(e) if hung_up(&e) => info!("closed by the client"),
+        Err(e) => info!("closed: {e:#}"),
+    }
+}
+
+/// Whether a session ended because the client closed the TCP connection
+/// without an SSH disconnect message, as `ssh` often does.
+fn hung_up(err: &anyhow::Error) -> bool {
+    let eof = |e: &io::Error| e.kind() == io::ErrorKind::UnexpectedEof;
+    err.chain()
+        .any(|cause| match cause.downcast_ref::<russh::Error>() {
+            Some(russh::Error::IO(e)) => eof(e),
+            _ => cause.downcast_ref::<io::Error>().is_some_and(eof),
+        })
+}
+
+/// A stream that fails every read and write once its token is cancelled, so
+/// a session stuck on a silent peer can be cut from outside.
+struct Killable<S> {
+    inner: S,
+    killed: Pin<Box<WaitForCancellationFutureOwned>>,
+    dead: bool,
+}
+
+impl<S> Killable<S> {
+    fn new(inner: S, kill: CancellationToken) -> Self {
+        Killable {
+            inner,
+            killed: Box::pin(kill.cancelled_owned()),
+            dead: false,
+        }
+    }
+
+    fn check(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if !self.dead && self.killed.as_mut().poll(cx).is_ready() {
+            self.dead = true;
+        }
+        match self.dead {
+            true => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "connection closed by the server",
+            )),
+            false => Ok(()),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Killable<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.check(cx)?;
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Killable<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        this.check(cx)?;
+        Pin::new(&mut this.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.check(cx)?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.check(cx)?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}
