@@ -88,6 +88,37 @@ pub struct Cli {
     /// Distinct exit codes for connection (10), authentication (11) and host key (12) failures instead of ssh's 255
     #[arg(long, help_heading = "Output")]
     pub detailed_exit_codes: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How a tunnel runs: supervision, sessions, and what it tells scripts.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Reconnect after a lost session (and retry failed attempts), re-creating every forward
+    #[arg(long, help_heading = "Persistence")]
+    pub reconnect: bool,
+
+    /// With --reconnect: give up after N failed attempts in a row (default: never)
+    #[arg(long, value_name = "N", help_heading = "Persistence")]
+    pub max_retries: Option<u32>,
+
+    /// Open N SSH sessions and spread new connections over them
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Persistence")]
+    pub sessions: u16,
+
+    /// Events as JSON lines on stdout (connecting, connected, forward_ready, ready, ...)
+    #[arg(long, help_heading = "Scripting")]
+    pub json: bool,
+
+    /// Write a line to file descriptor N once every forward is up
+    #[arg(long, value_name = "N", help_heading = "Scripting")]
+    pub ready_fd: Option<i32>,
+
+    /// Write the process id to FILE (removed on exit)
+    #[arg(long, value_name = "FILE", help_heading = "Scripting")]
+    pub pidfile: Option<std::path::PathBuf>,
 }
 
 /// Modes other than the default client.

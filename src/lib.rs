@@ -23,12 +23,15 @@
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
+pub mod backoff;
 pub mod bridge;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod exit;
 pub mod forward;
 pub mod known_hosts;
+pub mod link;
 pub mod listen;
 pub mod options;
 pub mod prompt;
@@ -37,4 +40,5 @@ pub mod session;
 pub mod socks;
 pub mod spec;
 pub mod ssh_config;
+pub mod supervisor;
 pub mod tunnel;

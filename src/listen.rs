@@ -56,7 +56,8 @@ async fn addresses(bind: &Bind, gateway_ports: bool) -> Result<Vec<IpAddr>> {
 }
 
 /// Binds every address of `bind` on `port` (0 picks one free port shared by all).
-/// A missing IPv6 loopback or wildcard is skipped when IPv4 worked, as ssh does.
+/// The first address must bind; a later one that fails is skipped with a
+/// warning (silently when IPv6 is simply unavailable), as ssh does.
 pub async fn bind(bind: &Bind, port: u16, gateway_ports: bool) -> Result<Vec<TcpListener>> {
     let ips = addresses(bind, gateway_ports).await?;
     let mut listeners: Vec<TcpListener> = Vec::new();
@@ -73,6 +74,9 @@ pub async fn bind(bind: &Bind, port: u16, gateway_ports: bool) -> Result<Vec<Tcp
             Err(e) if !listeners.is_empty() && ip.is_ipv6() && is_unavailable(&e) => {
                 tracing::debug!("skipping {addr}: {e}");
             }
+            // As ssh: once the first address is bound, a later one that fails
+            // (typically ::1 taken by someone else) costs a warning, not the forward.
+            Err(e) if !listeners.is_empty() => tracing::warn!("could not listen on {addr}: {e}"),
             Err(e) => return Err(anyhow!(e).context(format!("could not listen on {addr}"))),
         }
     }

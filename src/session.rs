@@ -31,15 +31,33 @@ const DEFAULT_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 /// Decides whether a server host key is trusted (blocking: it may prompt).
 pub type HostKeyCheck = Arc<dyn Fn(&PublicKey) -> Result<()> + Send + Sync>;
 
-/// Tells when and why a session ended.
+/// Tells when and why a session ended, and what the server showed of itself.
 #[derive(Clone, Default)]
 pub struct SessionEnd {
     /// Cancelled when the session's I/O loop stops, for whatever reason.
     pub closed: CancellationToken,
     reason: Arc<Mutex<Option<String>>>,
+    server_version: Arc<Mutex<String>>,
+    host_key: Arc<Mutex<String>>,
 }
 
 impl SessionEnd {
+    /// The server's SSH identification string, e.g. `SSH-2.0-OpenSSH_9.2p1`.
+    pub fn server_version(&self) -> String {
+        self.server_version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The SHA256 fingerprint of the host key the server proved it holds.
+    pub fn host_key(&self) -> String {
+        self.host_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Why the session ended, as far as anyone said.
     pub fn reason(&self) -> String {
         let reason = self
@@ -71,10 +89,29 @@ impl client::Handler for ClientHandler {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             PublicKeyOrCertificate::Certificate(cert) => PublicKey::from(cert.public_key().clone()),
         };
+        let fingerprint = crate::known_hosts::fingerprint(&key);
         tokio::task::spawn_blocking(move || check(&key))
             .await
             .context("host key check did not finish")??;
+        *self.end.host_key.lock().unwrap_or_else(|e| e.into_inner()) = fingerprint;
         Ok(true)
+    }
+
+    async fn kex_done(
+        &mut self,
+        _shared_secret: Option<&[u8]>,
+        _names: &russh::Names,
+        session: &mut Session,
+    ) -> Result<()> {
+        let version = String::from_utf8_lossy(session.remote_sshid())
+            .trim()
+            .to_string();
+        *self
+            .end
+            .server_version
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = version;
+        Ok(())
     }
 
     async fn server_channel_open_forwarded_tcpip(
@@ -87,9 +124,9 @@ impl client::Handler for ClientHandler {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        let Some(target) = self
+        let Some(route) = self
             .remote_forwards
-            .target_for(connected_address, connected_port)
+            .route_for(connected_address, connected_port)
         else {
             warn!(
                 "refused a forwarded connection for {connected_address}:{connected_port}: no remote forward was requested for it"
@@ -99,11 +136,12 @@ impl client::Handler for ClientHandler {
                 .await;
             return Ok(());
         };
-        let span = info_span!("remote", from = %format!("{originator_address}:{originator_port}"), to = %target);
+        let from = format!("{originator_address}:{originator_port}");
+        let span = info_span!("remote", id = crate::forward::next_connection_id(), %from, to = %route.target);
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(
             async move {
-                crate::forward::remote::serve_connection(channel, reply, target, shutdown).await
+                crate::forward::remote::serve_connection(channel, reply, route, shutdown).await
             }
             .instrument(span),
         );

@@ -1,7 +1,6 @@
 //! One invocation end to end: resolve settings, connect, set up every forward,
 //! report ready, then wait for a signal or the end of the session.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -9,15 +8,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, RunArgs};
 use crate::config::TunnelConfig;
+use crate::events::{Event, Events};
 use crate::exit::{self, Failure};
-use crate::forward::remote::RemoteForwards;
-use crate::forward::{self, SessionHandle};
-use crate::known_hosts::{self, HostKeyPolicy};
-use crate::session::{self, HostKeyCheck, SessionEnd};
-use crate::spec::ForwardSpec;
-use crate::{auth, listen};
+use crate::supervisor::{RetryPolicy, Tunnel};
 
 /// How long open connections may finish after SIGINT/SIGTERM.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -48,27 +43,48 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 pub fn main(cli: Cli) -> u8 {
     init_logging(cli.verbose, cli.quiet);
     let detailed = cli.detailed_exit_codes;
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
+    let events = match events_for(&cli.run) {
+        Ok(events) => events,
         Err(e) => {
-            eprintln!("sshtun: cannot start the async runtime: {e}");
-            return exit::SSH_FAILURE;
+            eprintln!("sshtun: {e:#}");
+            return exit::code_for(&e, detailed);
         }
     };
-    let result = runtime.block_on(run(cli));
-    // Tasks still blocked on the terminal or the network must not hold the exit.
-    runtime.shutdown_timeout(Duration::from_millis(100));
-    match result {
-        Ok(()) => exit::OK,
+    let pidfile = cli.run.pidfile.clone();
+    let result = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => {
+            let result = runtime.block_on(run(cli, events.clone()));
+            // Tasks still blocked on the terminal or the network must not hold the exit.
+            runtime.shutdown_timeout(Duration::from_millis(100));
+            result
+        }
+        Err(e) => Err(anyhow!(e).context("cannot start the async runtime")),
+    };
+    if let Some(path) = pidfile {
+        let _ = std::fs::remove_file(path);
+    }
+    let (code, error) = match result {
+        Ok(()) => (exit::OK, None),
         Err(err) => {
             eprintln!("sshtun: {err:#}");
-            exit::code_for(&err, detailed)
+            (exit::code_for(&err, detailed), Some(format!("{err:#}")))
         }
-    }
+    };
+    events.emit(Event::Exit { code, error });
+    code
+}
+
+/// The event sinks `--json` and `--ready-fd` ask for.
+fn events_for(run: &RunArgs) -> Result<Events> {
+    let ready = match run.ready_fd {
+        None => None,
+        Some(fd) => Some(crate::events::ready_file(fd).context(Failure::Usage)?),
+    };
+    Ok(Events::new(run.json, ready))
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.
-async fn signalled() -> &'static str {
+pub async fn signalled() -> &'static str {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(term) => term,
@@ -80,36 +96,42 @@ async fn signalled() -> &'static str {
     }
 }
 
-async fn run(cli: Cli) -> Result<()> {
+async fn run(cli: Cli, events: Events) -> Result<()> {
     if cli.print_config {
-        return crate::ssh_config::dump::print_config(&cli);
-    } // -G
+        return crate::ssh_config::dump::print_config(&cli); // -G
+    }
     let config = TunnelConfig::from_cli(&cli)?;
+    if let Some(path) = &cli.run.pidfile {
+        std::fs::write(path, format!("{}\n", std::process::id()))
+            .with_context(|| format!("could not write the pid file {}", path.display()))
+            .context(Failure::Config)?;
+    }
+    let retry = RetryPolicy {
+        reconnect: cli.run.reconnect,
+        max_retries: cli.run.max_retries,
+    };
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let signal = signalled();
-    tokio::pin!(signal);
-
-    let (end, handle) = tokio::select! {
-        established = establish(&config, shutdown.clone(), tasks.clone()) => established?,
-        name = &mut signal => {
-            return Err(anyhow!("{name} received before the tunnel was ready").context(Failure::Interrupted));
-        }
-    };
-    info!(
-        "ready: connected to {} as {}, {} forward(s) set up",
-        config.address(),
-        config.user,
-        config.forwards.len()
+    let name = config.original_host.clone();
+    let tunnel = Tunnel::new(
+        &name,
+        config,
+        usize::from(cli.run.sessions),
+        retry,
+        events,
+        shutdown.clone(),
+        tasks.clone(),
     );
-
+    let running = tokio::spawn(tunnel.clone().run());
     let outcome = tokio::select! {
-        name = &mut signal => {
+        joined = running => joined.unwrap_or_else(|e| Err(anyhow!("the tunnel task failed: {e}"))),
+        name = signalled() => {
             info!("{name} received, shutting down");
-            Ok(())
-        }
-        _ = end.closed.cancelled() => {
-            Err(anyhow!("connection to {} lost: {}", config.address(), end.reason()).context(Failure::Connect))
+            if !tunnel.was_ready() {
+                Err(anyhow!("{name} received before the tunnel was ready").context(Failure::Interrupted))
+            } else {
+                Ok(())
+            }
         }
     };
     shutdown.cancel();
@@ -119,95 +141,10 @@ async fn run(cli: Cli) -> Result<()> {
         .is_err()
     {
         warn!(
-            "{} connection(s) still open after {SHUTDOWN_GRACE:?}; closing them",
+            "{} task(s) still busy after {SHUTDOWN_GRACE:?}; closing them",
             tasks.len()
         );
     }
-    let _ = handle
-        .disconnect(russh::Disconnect::ByApplication, "", "en")
-        .await;
+    tunnel.disconnect().await;
     outcome
-}
-
-/// Connects, authenticates and sets up every forward.
-async fn establish(
-    config: &TunnelConfig,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
-) -> Result<(SessionEnd, SessionHandle)> {
-    let policy = HostKeyPolicy {
-        strict: config.strict_host_key_checking,
-        user_files: config.user_known_hosts_files.clone(),
-        global_files: config.global_known_hosts_files.clone(),
-        batch_mode: config.batch_mode,
-    };
-    let (host, port) = (config.host.clone(), config.port);
-    let check: HostKeyCheck = Arc::new(move |key| known_hosts::verify(&policy, &host, port, key));
-    let remote_forwards = Arc::new(RemoteForwards::default());
-    let (mut handle, end) = session::connect(
-        config,
-        check,
-        remote_forwards.clone(),
-        tasks.clone(),
-        shutdown.clone(),
-    )
-    .await?;
-    auth::authenticate(&mut handle, config).await?;
-    let handle: SessionHandle = Arc::new(handle);
-    for spec in &config.forwards {
-        let setup =
-            set_up_forward(spec, config, &handle, &remote_forwards, &shutdown, &tasks).await;
-        match setup {
-            Ok(()) => {}
-            Err(e) if config.exit_on_forward_failure => return Err(e.context(Failure::Forward)),
-            Err(e) => warn!("{e:#}"),
-        }
-    }
-    Ok((end, handle))
-}
-
-/// Sets up one forward; errors name the address and port.
-async fn set_up_forward(
-    spec: &ForwardSpec,
-    config: &TunnelConfig,
-    handle: &SessionHandle,
-    remote_forwards: &RemoteForwards,
-    shutdown: &CancellationToken,
-    tasks: &TaskTracker,
-) -> Result<()> {
-    match spec {
-        ForwardSpec::Local { bind, port, target } => {
-            let listeners = listen::bind(bind, *port, config.gateway_ports).await?;
-            for listener in listeners {
-                info!("-L {} -> {target}", listener.local_addr()?);
-                let serve = forward::local::serve(
-                    listener,
-                    target.clone(),
-                    handle.clone(),
-                    shutdown.clone(),
-                    tasks.clone(),
-                );
-                tasks.spawn(serve);
-            }
-        }
-        ForwardSpec::Dynamic { bind, port } => {
-            let listeners = listen::bind(bind, *port, config.gateway_ports).await?;
-            for listener in listeners {
-                info!("-D SOCKS on {}", listener.local_addr()?);
-                tasks.spawn(forward::dynamic::serve(
-                    listener,
-                    handle.clone(),
-                    shutdown.clone(),
-                    tasks.clone(),
-                ));
-            }
-        }
-        ForwardSpec::Remote { bind, port, target } => {
-            let bound = forward::remote::request(handle, remote_forwards, bind, *port, target)
-                .await
-                .with_context(|| format!("remote port forwarding failed for listen port {port}"))?;
-            info!("-R {}:{bound} -> {target}", bind.describe());
-        }
-    }
-    Ok(())
 }

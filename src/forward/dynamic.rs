@@ -3,6 +3,7 @@
 //! target is opened as a direct-tcpip channel. Names are resolved by the server.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use fast_socks5::ReplyError;
 use russh::ChannelOpenFailure;
@@ -11,41 +12,50 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug, info_span, warn};
 
-use super::{OpenError, SessionHandle, accept_loop, next_connection_id, open_direct};
+use super::stats::ForwardStats;
+use super::{OpenError, accept_loop, next_connection_id, open_direct};
+use crate::link::Link;
 use crate::{bridge, socks};
 
 /// Serves one -D listener until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
-    session: SessionHandle,
+    link: Arc<Link>,
+    stats: Arc<ForwardStats>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) {
     accept_loop(listener, shutdown, tasks, move |socket, peer| {
         let span = info_span!("socks", id = next_connection_id(), %peer);
-        connection(socket, peer, session.clone()).instrument(span)
+        connection(socket, peer, link.clone(), stats.clone()).instrument(span)
     })
     .await
 }
 
-async fn connection(socket: TcpStream, peer: SocketAddr, session: SessionHandle) {
+async fn connection(
+    socket: TcpStream,
+    peer: SocketAddr,
+    link: Arc<Link>,
+    stats: Arc<ForwardStats>,
+) {
+    let counted = stats.open();
     let request = match socks::read_request(socket).await {
         Ok(request) => request,
         Err(e) => {
+            counted.failed();
             warn!("closing SOCKS connection: {e:#}");
             return;
         }
     };
     let (host, port) = (request.host.clone(), request.port);
     debug!("CONNECT {host}:{port}");
-    match open_direct(&session, &host, port, peer).await {
+    match open_direct(&link, &host, port, peer).await {
         Ok(channel) => match request.succeed().await {
-            Ok(socket) => {
-                let _ = bridge::join(socket, channel).await;
-            }
+            Ok(socket) => counted.finish(bridge::join(socket, channel).await),
             Err(e) => debug!("client went away before the reply: {e}"),
         },
         Err(e) => {
+            counted.failed();
             warn!("could not open a channel to {host}:{port}: {e}");
             request.fail(reply_for(&e)).await;
         }

@@ -5,26 +5,24 @@
 pub mod dynamic;
 pub mod local;
 pub mod remote;
+pub mod set;
+pub mod stats;
 
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use russh::client::Handle;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
-use crate::session::ClientHandler;
+use crate::link::Link;
 
 /// How long opening one channel may take before the connection is dropped.
 pub const CHANNEL_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a local connect for a -R connection may take.
 pub const LOCAL_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The session handle shared by every forward.
-pub type SessionHandle = Arc<Handle<ClientHandler>>;
 
 /// Accepts connections on `listener` until `shutdown`, handing each to `serve`
 /// in its own tracked task. Running out of descriptors pauses accepting briefly
@@ -89,13 +87,15 @@ pub fn next_connection_id() -> u64 {
     NEXT_CONNECTION_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Opens a direct-tcpip channel to `host:port`, bounded by [`CHANNEL_OPEN_TIMEOUT`].
+/// Opens a direct-tcpip channel to `host:port` on one of the link's sessions,
+/// bounded by [`CHANNEL_OPEN_TIMEOUT`] (plus the link's wait while it is down).
 pub async fn open_direct(
-    session: &SessionHandle,
+    link: &Arc<Link>,
     host: &str,
     port: u16,
     peer: std::net::SocketAddr,
 ) -> Result<russh::Channel<russh::client::Msg>, OpenError> {
+    let session = link.session().await.ok_or(OpenError::NoSession)?;
     let open = session.channel_open_direct_tcpip(
         host,
         u32::from(port),
@@ -119,6 +119,8 @@ pub enum OpenError {
     TimedOut,
     #[error("the session failed: {0}")]
     Session(String),
+    #[error("no SSH session is up (reconnecting)")]
+    NoSession,
 }
 
 fn describe_failure(reason: &russh::ChannelOpenFailure) -> String {

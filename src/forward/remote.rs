@@ -3,7 +3,7 @@
 //! connect rejects that one channel.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, anyhow};
 use russh::client::{ChannelOpenHandle, Msg};
@@ -12,37 +12,52 @@ use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{LOCAL_CONNECT_TIMEOUT, SessionHandle};
+use super::LOCAL_CONNECT_TIMEOUT;
+use super::stats::ForwardStats;
 use crate::bridge;
+use crate::link::SessionHandle;
 use crate::spec::{Bind, Target};
 
 /// The remote listeners this session asked for, keyed by (address, port) as the
 /// server reports them in forwarded-tcpip channel opens.
 #[derive(Default)]
 pub struct RemoteForwards {
-    targets: Mutex<HashMap<(String, u32), Target>>,
+    targets: Mutex<HashMap<(String, u32), Route>>,
+}
+
+/// Where one remote listener's connections go, and its counters.
+#[derive(Clone)]
+pub struct Route {
+    pub target: Target,
+    pub stats: Arc<ForwardStats>,
 }
 
 impl RemoteForwards {
-    fn insert(&self, address: &str, port: u32, target: Target) {
-        self.lock().insert((address.to_string(), port), target);
+    fn insert(&self, address: &str, port: u32, route: Route) {
+        self.lock().insert((address.to_string(), port), route);
     }
 
-    fn remove(&self, address: &str, port: u32) {
+    /// Forgets every listener (the session they belonged to is gone).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// Forgets one listener.
+    pub fn remove(&self, address: &str, port: u32) {
         self.lock().remove(&(address.to_string(), port));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u32), Target>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, u32), Route>> {
         self.targets.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The local target for a forwarded connection, if we asked for that listener.
     /// Servers may echo the address differently (e.g. `localhost` vs `127.0.0.1`),
     /// so an exact match is preferred and a unique match on the port accepted.
-    pub fn target_for(&self, address: &str, port: u32) -> Option<Target> {
+    pub fn route_for(&self, address: &str, port: u32) -> Option<Route> {
         let targets = self.lock();
-        if let Some(target) = targets.get(&(address.to_string(), port)) {
-            return Some(target.clone());
+        if let Some(route) = targets.get(&(address.to_string(), port)) {
+            return Some(route.clone());
         }
         let mut by_port = targets.iter().filter(|((_, p), _)| *p == port);
         match (by_port.next(), by_port.next()) {
@@ -67,13 +82,14 @@ pub async fn request(
     forwards: &RemoteForwards,
     bind: &Bind,
     port: u16,
-    target: &Target,
+    route: Route,
 ) -> Result<u16> {
+    let target = &route.target;
     let address = request_address(bind);
     // Register a fixed port before asking, so a connection the server forwards
     // the moment it starts listening is not refused as unrequested.
     if port != 0 {
-        forwards.insert(&address, u32::from(port), target.clone());
+        forwards.insert(&address, u32::from(port), route.clone());
     }
     let allocated = session
         .tcpip_forward(address.clone(), u32::from(port))
@@ -101,7 +117,7 @@ pub async fn request(
     if port == 0 {
         info!("Allocated port {bound} for remote forward to {target}");
     }
-    forwards.insert(&address, u32::from(bound), target.clone());
+    forwards.insert(&address, u32::from(bound), route);
     Ok(bound)
 }
 
@@ -110,9 +126,11 @@ pub async fn request(
 pub async fn serve_connection(
     channel: Channel<Msg>,
     reply: ChannelOpenHandle,
-    target: Target,
+    route: Route,
     shutdown: CancellationToken,
 ) {
+    let Route { target, stats } = route;
+    let counted = stats.open();
     let connect = TcpStream::connect((target.host.as_str(), target.port));
     let socket = tokio::select! {
         _ = shutdown.cancelled() => return,
@@ -122,13 +140,15 @@ pub async fn serve_connection(
         Ok(Ok(socket)) => {
             let _ = socket.set_nodelay(true);
             reply.accept().await;
-            let _ = bridge::join(socket, channel).await;
+            counted.finish(bridge::join(socket, channel).await);
         }
         Ok(Err(e)) => {
+            counted.failed();
             warn!("could not connect to {target}: {e}");
             reply.reject(ChannelOpenFailure::ConnectFailed).await;
         }
         Err(_) => {
+            counted.failed();
             warn!(
                 "could not connect to {target}: timed out after {}s",
                 LOCAL_CONNECT_TIMEOUT.as_secs()

@@ -1,0 +1,206 @@
+//! What happens to a tunnel, told to whoever listens: the human log on stderr,
+//! one JSON object per line on stdout with `--json` (field names are stable and
+//! documented in the README), and readiness notifications (systemd's
+//! NOTIFY_SOCKET, `--ready-fd`).
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use tracing::{info, warn};
+
+/// One thing that happened. Serialised as `{"event": "<name>", ...fields}`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A connection attempt starts.
+    Connecting {
+        tunnel: String,
+        host: String,
+        port: u16,
+        attempt: u32,
+    },
+    /// The session is up and authenticated.
+    Connected {
+        tunnel: String,
+        host: String,
+        port: u16,
+        server_version: String,
+        host_key: String,
+    },
+    /// A forward is listening (or the server listens for a -R).
+    ForwardReady {
+        tunnel: String,
+        kind: &'static str,
+        spec: String,
+        listen: String,
+        target: String,
+    },
+    /// A forward could not be set up.
+    ForwardFailed {
+        tunnel: String,
+        kind: &'static str,
+        spec: String,
+        error: String,
+    },
+    /// A forward was removed at run time.
+    ForwardCancelled {
+        tunnel: String,
+        kind: &'static str,
+        spec: String,
+    },
+    /// Every forward is set up.
+    Ready { tunnel: String, forwards: usize },
+    /// The session ended.
+    Disconnected { tunnel: String, reason: String },
+    /// Waiting before the next connection attempt.
+    Reconnecting {
+        tunnel: String,
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    /// The process is about to exit with this code.
+    Exit { code: u8, error: Option<String> },
+}
+
+/// Where events go. Cheap to clone; every clone writes to the same sinks.
+#[derive(Clone, Default)]
+pub struct Events {
+    inner: Arc<Sinks>,
+}
+
+#[derive(Default)]
+struct Sinks {
+    json: bool,
+    ready_fd: Mutex<Option<std::fs::File>>,
+}
+
+impl Events {
+    /// Events that go to the log only.
+    pub fn log_only() -> Self {
+        Self::default()
+    }
+
+    /// Events that also go to stdout as JSON lines (`--json`), and a readiness
+    /// line to `ready_fd` when given.
+    pub fn new(json: bool, ready_fd: Option<std::fs::File>) -> Self {
+        Events {
+            inner: Arc::new(Sinks {
+                json,
+                ready_fd: Mutex::new(ready_fd),
+            }),
+        }
+    }
+
+    /// Reports one event.
+    pub fn emit(&self, event: Event) {
+        if self.inner.json {
+            match serde_json::to_string(&event) {
+                Ok(line) => {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}");
+                    let _ = out.flush();
+                }
+                Err(e) => warn!("could not encode event: {e}"),
+            }
+        }
+        if let Event::Ready { tunnel, forwards } = &event {
+            info!("ready: {tunnel}: {forwards} forward(s) set up");
+            if let Some(mut fd) = self
+                .inner
+                .ready_fd
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+            {
+                let _ = writeln!(fd, "READY");
+            }
+            notify_systemd("READY=1");
+        }
+    }
+}
+
+/// Opens `--ready-fd N` for writing, refusing a descriptor that is not open.
+pub fn ready_file(fd: i32) -> anyhow::Result<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    if fd < 3 {
+        anyhow::bail!(
+            "--ready-fd {fd}: use a descriptor above 2 (0-2 are stdin, stdout and stderr)"
+        );
+    }
+    // SAFETY: F_GETFD only inspects the descriptor table.
+    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+        anyhow::bail!("--ready-fd {fd}: file descriptor {fd} is not open");
+    }
+    // SAFETY: the descriptor is open, and nothing else in this process owns it:
+    // it was inherited for exactly this purpose.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
+/// Sends one sd_notify(3) message when started by systemd with Type=notify.
+pub fn notify_systemd(message: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let socket = match std::os::unix::net::UnixDatagram::unbound() {
+        Ok(socket) => socket,
+        Err(e) => return warn!("NOTIFY_SOCKET: {e}"),
+    };
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(path.as_os_str());
+    let sent = match bytes.strip_prefix(b"@") {
+        Some(name) => <std::os::unix::net::SocketAddr as std::os::linux::net::SocketAddrExt>::from_abstract_name(name)
+            .and_then(|addr| socket.send_to_addr(message.as_bytes(), &addr)),
+        None => socket.send_to(message.as_bytes(), &path),
+    };
+    if let Err(e) = sent {
+        warn!("could not notify systemd ({}): {e}", path.to_string_lossy());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_serialise_with_stable_names() {
+        let cases = [
+            (
+                Event::ForwardReady {
+                    tunnel: "t".into(),
+                    kind: "local",
+                    spec: "-L 0:db:5432".into(),
+                    listen: "127.0.0.1:40000".into(),
+                    target: "db:5432".into(),
+                },
+                r#"{"event":"forward_ready","tunnel":"t","kind":"local","spec":"-L 0:db:5432","listen":"127.0.0.1:40000","target":"db:5432"}"#,
+            ),
+            (
+                Event::Ready {
+                    tunnel: "t".into(),
+                    forwards: 2,
+                },
+                r#"{"event":"ready","tunnel":"t","forwards":2}"#,
+            ),
+            (
+                Event::Exit {
+                    code: 255,
+                    error: Some("x".into()),
+                },
+                r#"{"event":"exit","code":255,"error":"x"}"#,
+            ),
+            (
+                Event::Reconnecting {
+                    tunnel: "t".into(),
+                    attempt: 3,
+                    delay_ms: 4000,
+                    error: "refused".into(),
+                },
+                r#"{"event":"reconnecting","tunnel":"t","attempt":3,"delay_ms":4000,"error":"refused"}"#,
+            ),
+        ];
+        for (event, want) in cases {
+            assert_eq!(serde_json::to_string(&event).unwrap(), want);
+        }
+    }
+}
