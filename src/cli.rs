@@ -116,6 +116,14 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", help_heading = "Scripting")]
     pub ready_fd: Option<i32>,
 
+    /// Name of this tunnel in events, status and `sshtun ctl` (default: the destination host)
+    #[arg(long, value_name = "NAME", help_heading = "Scripting")]
+    pub name: Option<String>,
+
+    /// Control socket path for `sshtun status` / `sshtun ctl` (default: $XDG_RUNTIME_DIR/sshtun/NAME.sock; "none" for none)
+    #[arg(long, value_name = "PATH", help_heading = "Scripting")]
+    pub control_socket: Option<std::path::PathBuf>,
+
     /// Write the process id to FILE (removed on exit)
     #[arg(long, value_name = "FILE", help_heading = "Scripting")]
     pub pidfile: Option<std::path::PathBuf>,

@@ -27,6 +27,7 @@ pub mod backoff;
 pub mod bridge;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod events;
 pub mod exit;
 pub mod forward;

@@ -267,3 +267,21 @@ impl fmt::Display for ForwardSpec {
 #[cfg(test)]
 #[path = "spec_tests.rs"]
 mod tests;
+
+/// Parses a forward as written on a command line: `-L 8080:db:80`,
+/// `-R9000:localhost:3000`, `-D 1080` (used by the control socket).
+pub fn parse_flagged(s: &str) -> Result<ForwardSpec, String> {
+    let s = s.trim();
+    let (flag, rest) = s
+        .split_at_checked(2)
+        .ok_or_else(|| format!("bad forward '{s}': expected -L, -R or -D and a spec"))?;
+    let rest = rest.trim();
+    match flag {
+        "-L" => parse_local(rest),
+        "-R" => parse_remote(rest),
+        "-D" => parse_dynamic(rest),
+        _ => Err(format!(
+            "bad forward '{s}': expected -L, -R or -D and a spec"
+        )),
+    }
+}

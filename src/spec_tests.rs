@@ -218,3 +218,36 @@ fn display_round_trips() {
         assert_eq!(parse_local(shown.trim_start_matches("-L ")).unwrap(), spec);
     }
 }
+
+#[test]
+fn flagged_specs() {
+    assert_eq!(
+        parse_flagged("-L 8080:db:80").unwrap(),
+        ForwardSpec::Local {
+            bind: Bind::Default,
+            port: 8080,
+            target: t("db", 80)
+        }
+    );
+    assert_eq!(
+        parse_flagged("-D1080").unwrap(),
+        ForwardSpec::Dynamic {
+            bind: Bind::Default,
+            port: 1080
+        }
+    );
+    assert_eq!(
+        parse_flagged(" -R 0:localhost:22 ").unwrap(),
+        ForwardSpec::Remote {
+            bind: Bind::Default,
+            port: 0,
+            target: t("localhost", 22)
+        }
+    );
+    for bad in ["", "-", "-X 1", "8080:db:80", "-L"] {
+        assert!(parse_flagged(bad).is_err(), "{bad:?}");
+    }
+    // Display and parse_flagged agree, so status output can be fed back to cancel.
+    let spec = parse_flagged("-L [::1]:8080:db:80").unwrap();
+    assert_eq!(parse_flagged(&spec.to_string()).unwrap(), spec);
+}

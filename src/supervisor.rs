@@ -271,7 +271,7 @@ impl Tunnel {
     /// the tunnel as degraded.
     async fn restore_remote(self: &Arc<Self>, session: SessionHandle) {
         if self.forwards.restore_remote(&session).await == 0 {
-            self.set_state(State::Up);
+            self.back_up();
             return;
         }
         self.set_state(State::Degraded);
@@ -284,11 +284,21 @@ impl Tunnel {
                     _ = tokio::time::sleep(delay) => {}
                 }
                 if tunnel.forwards.restore_remote(&session).await == 0 {
-                    tunnel.set_state(State::Up);
+                    tunnel.back_up();
                     return;
                 }
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
+        });
+    }
+
+    /// Everything is set up again after a reconnect: say so.
+    fn back_up(&self) {
+        self.set_state(State::Up);
+        let (count, _) = self.forwards.counts();
+        self.events.emit(Event::Ready {
+            tunnel: self.name.clone(),
+            forwards: count,
         });
     }
 

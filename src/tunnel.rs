@@ -10,6 +10,7 @@ use tracing::{info, warn};
 
 use crate::cli::{Cli, RunArgs};
 use crate::config::TunnelConfig;
+use crate::control::{self, Registry};
 use crate::events::{Event, Events};
 use crate::exit::{self, Failure};
 use crate::supervisor::{RetryPolicy, Tunnel};
@@ -112,20 +113,34 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
     };
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let name = config.original_host.clone();
+    let name = cli
+        .run
+        .name
+        .clone()
+        .unwrap_or_else(|| config.original_host.clone());
+    let sessions = usize::from(cli.run.sessions);
     let tunnel = Tunnel::new(
         &name,
         config,
-        usize::from(cli.run.sessions),
+        sessions,
         retry,
         events,
         shutdown.clone(),
         tasks.clone(),
     );
+    let registry = Registry::new(CancellationToken::new());
+    registry.add(tunnel.clone());
+    start_control(&cli.run, &name, registry.clone(), shutdown.clone()).await?;
     let running = tokio::spawn(tunnel.clone().run());
+    let stop = async {
+        tokio::select! {
+            name = signalled() => name,
+            _ = registry.stop.cancelled() => "a stop request",
+        }
+    };
     let outcome = tokio::select! {
         joined = running => joined.unwrap_or_else(|e| Err(anyhow!("the tunnel task failed: {e}"))),
-        name = signalled() => {
+        name = stop => {
             info!("{name} received, shutting down");
             if !tunnel.was_ready() {
                 Err(anyhow!("{name} received before the tunnel was ready").context(Failure::Interrupted))
@@ -147,4 +162,30 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
     }
     tunnel.disconnect().await;
     outcome
+}
+
+/// Opens the control socket (`--control-socket`, default under the runtime dir)
+/// so `sshtun status` and `sshtun ctl` can reach this process. When the default
+/// name is taken by another live sshtun, the process id is added to it.
+pub async fn start_control(
+    run: &RunArgs,
+    name: &str,
+    registry: std::sync::Arc<Registry>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let listener = match &run.control_socket {
+        Some(path) if path.as_os_str() == "none" => return Ok(()),
+        Some(path) => control::bind(path).await.context(Failure::Config)?,
+        None => match control::bind(&control::socket_for(name)).await {
+            Ok(listener) => listener,
+            Err(_) => {
+                let unique = format!("{name}-{}", std::process::id());
+                control::bind(&control::socket_for(&unique))
+                    .await
+                    .context(Failure::Config)?
+            }
+        },
+    };
+    tokio::spawn(control::serve(listener, registry, shutdown));
+    Ok(())
 }

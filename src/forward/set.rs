@@ -30,6 +30,8 @@ struct Active {
     pending: Option<String>,
     stats: Arc<ForwardStats>,
     cancel: CancellationToken,
+    /// The accept loops of -L/-D; awaited on cancel so the port is closed on return.
+    listeners: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// What `status` shows of one forward.
@@ -135,29 +137,28 @@ impl ForwardSet {
         let stats = Arc::new(ForwardStats::default());
         let cancel = self.shutdown.child_token();
         let mut remote_port = None;
+        let mut listeners = Vec::new();
         let listen = match spec {
-            ForwardSpec::Local { bind, port, target } => {
-                let listeners = listen::bind(bind, *port, self.gateway_ports).await?;
+            ForwardSpec::Local { bind, port, .. } | ForwardSpec::Dynamic { bind, port } => {
                 let mut addrs = Vec::new();
-                for listener in listeners {
+                for listener in listen::bind(bind, *port, self.gateway_ports).await? {
                     addrs.push(listener.local_addr()?.to_string());
-                    let (link, stats, tasks) =
-                        (self.link.clone(), stats.clone(), self.tasks.clone());
-                    let serve =
-                        local::serve(listener, target.clone(), link, stats, cancel.clone(), tasks);
-                    self.tasks.spawn(serve);
-                }
-                addrs
-            }
-            ForwardSpec::Dynamic { bind, port } => {
-                let listeners = listen::bind(bind, *port, self.gateway_ports).await?;
-                let mut addrs = Vec::new();
-                for listener in listeners {
-                    addrs.push(listener.local_addr()?.to_string());
-                    let (link, stats, tasks) =
-                        (self.link.clone(), stats.clone(), self.tasks.clone());
-                    self.tasks
-                        .spawn(dynamic::serve(listener, link, stats, cancel.clone(), tasks));
+                    let (link, stats, stop, tasks) = (
+                        self.link.clone(),
+                        stats.clone(),
+                        cancel.clone(),
+                        self.tasks.clone(),
+                    );
+                    listeners.push(match spec {
+                        ForwardSpec::Local { target, .. } => {
+                            let target = target.clone();
+                            self.tasks
+                                .spawn(local::serve(listener, target, link, stats, stop, tasks))
+                        }
+                        _ => self
+                            .tasks
+                            .spawn(dynamic::serve(listener, link, stats, stop, tasks)),
+                    });
                 }
                 addrs
             }
@@ -188,6 +189,7 @@ impl ForwardSet {
             pending: None,
             stats,
             cancel,
+            listeners,
         };
         self.lock().push(active);
         Ok(listen)
@@ -204,6 +206,9 @@ impl ForwardSet {
             active.remove(index)
         };
         removed.cancel.cancel();
+        for listener in removed.listeners {
+            let _ = listener.await;
+        }
         if let (ForwardSpec::Remote { bind, .. }, Some(port)) = (&removed.spec, removed.remote_port)
         {
             let address = remote::request_address(bind);
