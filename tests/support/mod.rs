@@ -109,6 +109,19 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> bool {
     }
 }
 
+/// Polls `addr` every 20 ms until nothing accepts connections there; false at
+/// the deadline.
+pub fn wait_for_closed(addr: SocketAddr, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while !port_is_closed(addr) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
+
 /// True when nothing accepts connections on `addr`.
 pub fn port_is_closed(addr: SocketAddr) -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_err()
