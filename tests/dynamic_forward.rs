@@ -9,19 +9,20 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-fn proxy(sshd: &Sshd, home: &Home) -> (Sshtun, std::net::SocketAddr) {
+fn proxy(server: &Server, home: &Home) -> (Sshtun, std::net::SocketAddr) {
     let port = free_port();
     let d = port.to_string();
-    let tun = Sshtun::spawn_ready(home, &tunnel_args(sshd.peer(), &["-D", &d]), &[lo(port)]);
+    let tun = Sshtun::spawn_ready(home, &tunnel_args(server.peer(), &["-D", &d]), &[lo(port)]);
     (tun, lo(port))
 }
 
-#[test]
-fn dynamic_forward_delivers_every_size_both_ways() {
-    let Some((sshd, home)) = setup() else { return };
+fn dynamic_forward_delivers_every_size_both_ways(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let (sink, reports) = sink_server("127.0.0.1:0");
     let echo = echo_server("127.0.0.1:0");
-    let (tun, socks) = proxy(&sshd, &home);
+    let (tun, socks) = proxy(&server, &home);
 
     assert_eq!(
         echo_roundtrip(socks_open(socks, echo), Vec::new()),
@@ -43,12 +44,13 @@ fn dynamic_forward_delivers_every_size_both_ways() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn dynamic_forward_reaches_ipv4_ipv6_and_domain_targets() {
-    let Some((sshd, home)) = setup() else { return };
+fn dynamic_forward_reaches_ipv4_ipv6_and_domain_targets(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let v4 = echo_server("127.0.0.1:0");
     let v6 = echo_server("[::1]:0");
-    let (tun, socks) = proxy(&sshd, &home);
+    let (tun, socks) = proxy(&server, &home);
 
     let targets = [
         SocksTarget::Ip(v4),
@@ -64,11 +66,12 @@ fn dynamic_forward_reaches_ipv4_ipv6_and_domain_targets() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn dynamic_forward_carries_many_connections_at_once() {
-    let Some((sshd, home)) = setup() else { return };
+fn dynamic_forward_carries_many_connections_at_once(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let echo = echo_server("127.0.0.1:0");
-    let (tun, socks) = proxy(&sshd, &home);
+    let (tun, socks) = proxy(&server, &home);
 
     thread::scope(|s| {
         for i in 0..16u64 {
@@ -86,25 +89,27 @@ fn dynamic_forward_carries_many_connections_at_once() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn dynamic_forward_half_close_lets_the_target_answer_after_eof() {
-    let Some((sshd, home)) = setup() else { return };
-    let (server, requests) = half_close_server("127.0.0.1:0", MIB, 82);
-    let (tun, socks) = proxy(&sshd, &home);
+fn dynamic_forward_half_close_lets_the_target_answer_after_eof(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
+    let (target, requests) = half_close_server("127.0.0.1:0", MIB, 82);
+    let (tun, socks) = proxy(&server, &home);
 
     let request = random_bytes(1000, 81);
-    let mut stream = socks_open(socks, server);
+    let mut stream = socks_open(socks, target);
     send_all(&mut stream, &request);
     assert_eq!(pull(stream), digest(&random_bytes(MIB, 82)));
     expect_reports(&requests, &[digest(&request)]);
     assert_clean_exit(tun);
 }
 
-#[test]
-fn dynamic_forward_refused_target_gets_an_error_reply_and_the_proxy_keeps_working() {
-    let Some((sshd, home)) = setup() else { return };
+fn dynamic_forward_refused_target_gets_an_error_reply_and_the_proxy_keeps_working(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let source = source_server("127.0.0.1:0", 10_000, 90);
-    let (tun, socks) = proxy(&sshd, &home);
+    let (tun, socks) = proxy(&server, &home);
 
     let closed = lo(free_port());
     let started = Instant::now();
@@ -125,11 +130,12 @@ fn dynamic_forward_refused_target_gets_an_error_reply_and_the_proxy_keeps_workin
     assert_clean_exit(tun);
 }
 
-#[test]
-fn dynamic_forward_answers_bind_and_udp_associate_with_command_not_supported() {
-    let Some((sshd, home)) = setup() else { return };
+fn dynamic_forward_answers_bind_and_udp_associate_with_command_not_supported(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let echo = echo_server("127.0.0.1:0");
-    let (tun, socks) = proxy(&sshd, &home);
+    let (tun, socks) = proxy(&server, &home);
 
     for cmd in [CMD_BIND, CMD_UDP_ASSOCIATE] {
         let (_stream, rep) = socks_request(socks, cmd, &SocksTarget::Ip(echo)).expect("a reply");
@@ -143,14 +149,25 @@ fn dynamic_forward_answers_bind_and_udp_associate_with_command_not_supported() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn dynamic_forward_listens_on_ipv6_loopback_too() {
-    let Some((sshd, home)) = setup() else { return };
+fn dynamic_forward_listens_on_ipv6_loopback_too(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let echo = echo_server("127.0.0.1:0");
-    let (tun, socks) = proxy(&sshd, &home);
+    let (tun, socks) = proxy(&server, &home);
 
     let data = random_bytes(1000, 92);
     let got = echo_roundtrip(socks_open(lo6(socks.port()), echo), data.clone());
     assert_eq!(got, digest(&data));
     assert_clean_exit(tun);
 }
+
+against_both_peers!(
+    dynamic_forward_delivers_every_size_both_ways,
+    dynamic_forward_reaches_ipv4_ipv6_and_domain_targets,
+    dynamic_forward_carries_many_connections_at_once [serve_ignored: "sshtun serve wedges under concurrent backpressure (russh 0.65, see tests/support/peer.rs)"],
+    dynamic_forward_half_close_lets_the_target_answer_after_eof,
+    dynamic_forward_refused_target_gets_an_error_reply_and_the_proxy_keeps_working,
+    dynamic_forward_answers_bind_and_udp_associate_with_command_not_supported,
+    dynamic_forward_listens_on_ipv6_loopback_too,
+);

@@ -7,14 +7,15 @@ use std::thread;
 
 use support::*;
 
-#[test]
-fn remote_forward_delivers_every_size_to_the_local_target() {
-    let Some((sshd, home)) = setup() else { return };
+fn remote_forward_delivers_every_size_to_the_local_target(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let (sink, reports) = sink_server("127.0.0.1:0");
     let echo = echo_server("127.0.0.1:0");
     let (p_sink, p_echo) = (free_port(), free_port());
     let (r_sink, r_echo) = (spec(p_sink, sink), spec(p_echo, echo));
-    let args = tunnel_args(sshd.peer(), &["-R", &r_sink, "-R", &r_echo]);
+    let args = tunnel_args(server.peer(), &["-R", &r_sink, "-R", &r_echo]);
     let tun = Sshtun::spawn_ready(&home, &args, &[lo(p_sink), lo(p_echo)]);
 
     assert_eq!(echo_roundtrip(open(lo(p_echo)), Vec::new()), digest(&[]));
@@ -25,9 +26,10 @@ fn remote_forward_delivers_every_size_to_the_local_target() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn remote_forward_delivers_every_size_from_the_local_target() {
-    let Some((sshd, home)) = setup() else { return };
+fn remote_forward_delivers_every_size_from_the_local_target(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let sources: Vec<_> = SIZES
         .iter()
         .map(|&size| (size, source_server("127.0.0.1:0", size, 7 + size as u64)))
@@ -43,7 +45,7 @@ fn remote_forward_delivers_every_size_from_the_local_target() {
         extra.extend(["-R", s.as_str()]);
     }
     let ready: Vec<_> = ports.iter().map(|&p| lo(p)).collect();
-    let tun = Sshtun::spawn_ready(&home, &tunnel_args(sshd.peer(), &extra), &ready);
+    let tun = Sshtun::spawn_ready(&home, &tunnel_args(server.peer(), &extra), &ready);
 
     for ((size, _), &port) in sources.iter().zip(&ports) {
         let want = digest(&random_bytes(*size, 7 + *size as u64));
@@ -52,14 +54,15 @@ fn remote_forward_delivers_every_size_from_the_local_target() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn remote_forward_carries_many_connections_at_once() {
-    let Some((sshd, home)) = setup() else { return };
+fn remote_forward_carries_many_connections_at_once(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let echo = echo_server("127.0.0.1:0");
     let echo6 = echo_server("[::1]:0");
     let (p4, p6) = (free_port(), free_port());
     let (r4, r6) = (spec(p4, echo), spec(p6, echo6));
-    let args = tunnel_args(sshd.peer(), &["-R", &r4, "-R", &r6]);
+    let args = tunnel_args(server.peer(), &["-R", &r4, "-R", &r6]);
     let tun = Sshtun::spawn_ready(&home, &args, &[lo(p4), lo(p6)]);
 
     thread::scope(|s| {
@@ -75,13 +78,14 @@ fn remote_forward_carries_many_connections_at_once() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn remote_forward_half_close_lets_the_local_target_answer_after_eof() {
-    let Some((sshd, home)) = setup() else { return };
-    let (server, requests) = half_close_server("127.0.0.1:0", MIB, 52);
+fn remote_forward_half_close_lets_the_local_target_answer_after_eof(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
+    let (target, requests) = half_close_server("127.0.0.1:0", MIB, 52);
     let port = free_port();
-    let r = spec(port, server);
-    let tun = Sshtun::spawn_ready(&home, &tunnel_args(sshd.peer(), &["-R", &r]), &[lo(port)]);
+    let r = spec(port, target);
+    let tun = Sshtun::spawn_ready(&home, &tunnel_args(server.peer(), &["-R", &r]), &[lo(port)]);
 
     let request = random_bytes(1000, 51);
     let mut stream = open(lo(port));
@@ -91,13 +95,14 @@ fn remote_forward_half_close_lets_the_local_target_answer_after_eof() {
     assert_clean_exit(tun);
 }
 
-#[test]
-fn local_and_remote_forwards_work_together_in_one_invocation() {
-    let Some((sshd, home)) = setup() else { return };
+fn local_and_remote_forwards_work_together_in_one_invocation(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let echo = echo_server("127.0.0.1:0");
     let (pl, pr) = (free_port(), free_port());
     let (l, r) = (spec(pl, echo), spec(pr, echo));
-    let args = tunnel_args(sshd.peer(), &["-L", &l, "-R", &r]);
+    let args = tunnel_args(server.peer(), &["-L", &l, "-R", &r]);
     let tun = Sshtun::spawn_ready(&home, &args, &[lo(pl), lo(pr)]);
 
     for (i, port) in [pl, pr].into_iter().enumerate() {
@@ -107,3 +112,11 @@ fn local_and_remote_forwards_work_together_in_one_invocation() {
     }
     assert_clean_exit(tun);
 }
+
+against_both_peers!(
+    remote_forward_delivers_every_size_to_the_local_target,
+    remote_forward_delivers_every_size_from_the_local_target,
+    remote_forward_carries_many_connections_at_once,
+    remote_forward_half_close_lets_the_local_target_answer_after_eof,
+    local_and_remote_forwards_work_together_in_one_invocation,
+);

@@ -1,39 +1,31 @@
 //! Forwarding in all three directions, and what a client sees when it asks
 //! for something else.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::serve_support::*;
-
-const MIB: usize = 1 << 20;
+use crate::support::*;
 
 #[test]
 fn local_forward_carries_one_mib_byte_exact() {
-    let echo = echo_server();
-    let server = Server::start("", &[]);
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &[]);
     let local = free_port();
     let mut ssh = server.ssh();
-    ssh.args([
-        "-N",
-        "-L",
-        &format!("{local}:127.0.0.1:{echo}"),
-        "127.0.0.1",
-    ]);
+    ssh.args(["-N", "-L", &spec(local, echo), "127.0.0.1"]);
     let _ssh = Background::spawn(ssh);
-    echo_round_trip(connect_when_ready(local), &payload(MIB));
+    assert_echoes(connect_when_ready(lo(local)), &random_bytes(MIB, 1));
     // A second connection over the same session, and an empty one (EOF only).
-    echo_round_trip(connect_when_ready(local), &payload(1000));
-    echo_round_trip(connect_when_ready(local), b"");
+    assert_echoes(connect_when_ready(lo(local)), &random_bytes(1000, 2));
+    assert_echoes(connect_when_ready(lo(local)), b"");
 }
 
 #[test]
 fn remote_forward_with_allocated_port() {
-    let echo = echo_server();
-    let server = Server::start("", &[]);
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &[]);
     let mut ssh = server.ssh();
-    ssh.args(["-N", "-R", &format!("0:127.0.0.1:{echo}"), "127.0.0.1"]);
+    ssh.args(["-N", "-R", &spec(0, echo), "127.0.0.1"]);
     let mut ssh = Background::spawn(ssh);
     let line = ssh.wait_for_line("Allocated port");
     let port: u16 = line
@@ -41,55 +33,44 @@ fn remote_forward_with_allocated_port() {
         .nth(2)
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in {line:?}"));
-    echo_round_trip(connect_when_ready(port), &payload(MIB));
+    assert_echoes(connect_when_ready(lo(port)), &random_bytes(MIB, 3));
     // The listener goes away with the session.
     drop(ssh);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "listener on {port} outlived its session"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        wait_for_closed(lo(port), Duration::from_secs(20)),
+        "listener on {port} outlived its session"
+    );
 }
 
 #[test]
 fn remote_forward_with_fixed_port() {
-    let echo = echo_server();
-    let server = Server::start("", &[]);
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &[]);
     let port = free_port();
     let mut ssh = server.ssh();
-    ssh.args(["-N", "-R", &format!("{port}:127.0.0.1:{echo}"), "127.0.0.1"]);
+    ssh.args(["-N", "-R", &spec(port, echo), "127.0.0.1"]);
     let _ssh = Background::spawn(ssh);
-    echo_round_trip(connect_when_ready(port), &payload(64 * 1024));
+    assert_echoes(connect_when_ready(lo(port)), &random_bytes(64 * 1024, 4));
 }
 
 #[test]
 fn dynamic_forward_socks5_connect() {
-    let echo = echo_server();
-    let server = Server::start("", &[]);
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &[]);
     let local = free_port();
     let mut ssh = server.ssh();
     ssh.args(["-N", "-D", &local.to_string(), "127.0.0.1"]);
     let _ssh = Background::spawn(ssh);
-    let mut socks = connect_when_ready(local);
-    socks.write_all(&[5, 1, 0]).unwrap();
-    let mut choice = [0u8; 2];
-    socks.read_exact(&mut choice).unwrap();
-    assert_eq!(choice, [5, 0], "no-auth method chosen");
-    let mut request = vec![5, 1, 0, 1, 127, 0, 0, 1];
-    request.extend_from_slice(&echo.to_be_bytes());
-    socks.write_all(&request).unwrap();
-    let mut reply = [0u8; 10];
-    socks.read_exact(&mut reply).unwrap();
-    assert_eq!(reply[..2], [5, 0], "SOCKS CONNECT succeeded");
-    echo_round_trip(socks, &payload(256 * 1024));
+    assert!(
+        wait_for_port(lo(local), Duration::from_secs(20)),
+        "ssh -D {local}"
+    );
+    assert_echoes(socks_open(lo(local), echo), &random_bytes(256 * 1024, 5));
 }
 
 #[test]
 fn commands_are_refused_with_a_message() {
-    let server = Server::start("", &[]);
+    let server = Fixture::start("", &[]);
     let mut ssh = server.ssh();
     ssh.args(["127.0.0.1", "true"]);
     let out = run(ssh, b"");
@@ -113,7 +94,7 @@ fn commands_are_refused_with_a_message() {
 
 #[test]
 fn connect_failure_reports_the_error() {
-    let server = Server::start("", &[]);
+    let server = Fixture::start("", &[]);
     let closed = free_port();
     let out = server.probe(&format!("127.0.0.1:{closed}"), b"x");
     assert_eq!(out.status.code(), Some(255));

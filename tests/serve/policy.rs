@@ -2,50 +2,46 @@
 //! authorized_keys options and the server's --permit-open/--permit-listen.
 
 use crate::serve_support::*;
+use crate::support::*;
 
 #[test]
 fn permit_open_table() {
-    let (a, b) = (echo_server(), echo_server());
+    let (a, b) = (echo_server("127.0.0.1:0"), echo_server("127.0.0.1:0"));
     let rows: Vec<(String, Vec<String>, bool, bool)> = vec![
         (String::new(), vec![], true, true),
         ("restrict".into(), vec![], false, false),
         ("no-port-forwarding".into(), vec![], false, false),
         ("restrict,port-forwarding".into(), vec![], true, true),
-        (
-            format!(r#"permitopen="127.0.0.1:{a}""#),
-            vec![],
-            true,
-            false,
-        ),
+        (format!(r#"permitopen="{a}""#), vec![], true, false),
         (r#"permitopen="127.0.0.1:*""#.into(), vec![], true, true),
         (r#"permitopen="localhost:*""#.into(), vec![], false, false),
         (
             String::new(),
-            vec!["--permit-open".into(), format!("127.0.0.1:{b}")],
+            vec!["--permit-open".into(), b.to_string()],
             false,
             true,
         ),
         (
             String::new(),
-            vec!["--permit-open".into(), format!("*:{a}")],
+            vec!["--permit-open".into(), format!("*:{}", a.port())],
             true,
             false,
         ),
         // Both must allow: the key narrows what the server permits.
         (
-            format!(r#"permitopen="127.0.0.1:{a}""#),
-            vec!["--permit-open".into(), format!("127.0.0.1:{b}")],
+            format!(r#"permitopen="{a}""#),
+            vec!["--permit-open".into(), b.to_string()],
             false,
             false,
         ),
     ];
     for (options, flags, want_a, want_b) in rows {
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let server = Server::start(&options, &flags);
-        for (port, want) in [(a, want_a), (b, want_b)] {
-            let out = server.probe(&format!("127.0.0.1:{port}"), b"ping\n");
+        let server = Fixture::start(&options, &flags);
+        for (target, want) in [(a, want_a), (b, want_b)] {
+            let out = server.probe(&target.to_string(), b"ping\n");
             let row = format!(
-                "options {options:?} flags {flags:?} target {port}: {}",
+                "options {options:?} flags {flags:?} target {target}: {}",
                 stderr(&out)
             );
             if want {
@@ -64,7 +60,7 @@ fn permit_open_table() {
 
 #[test]
 fn permit_listen_table() {
-    let echo = echo_server();
+    let echo = echo_server("127.0.0.1:0");
     let (p, q) = (free_port(), free_port());
     let rows: Vec<(String, Vec<String>, bool, bool)> = vec![
         (String::new(), vec![], true, true),
@@ -91,19 +87,19 @@ fn permit_listen_table() {
     ];
     for (options, flags, want_p, want_q) in rows {
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let server = Server::start(&options, &flags);
+        let server = Fixture::start(&options, &flags);
         for (port, want) in [(p, want_p), (q, want_q)] {
             let row = format!("options {options:?} flags {flags:?} listen {port}");
             let mut ssh = server.ssh();
             ssh.args([
                 "-N",
                 "-R",
-                &format!("localhost:{port}:127.0.0.1:{echo}"),
+                &format!("localhost:{}", spec(port, echo)),
                 "127.0.0.1",
             ]);
             let mut ssh = Background::spawn(ssh);
             if want {
-                echo_round_trip(connect_when_ready(port), b"hello");
+                assert_echoes(connect_when_ready(lo(port)), b"hello");
             } else {
                 ssh.wait_for_line("remote port forwarding failed");
                 let status = ssh
@@ -123,10 +119,10 @@ fn from_option_table() {
         (r#"from="10.*""#, false),
         (r#"from="*,!127.0.0.1""#, false),
     ];
-    let echo = echo_server();
+    let echo = echo_server("127.0.0.1:0");
     for (options, want) in rows {
-        let server = Server::start(options, &[]);
-        let out = server.probe(&format!("127.0.0.1:{echo}"), b"ping\n");
+        let server = Fixture::start(options, &[]);
+        let out = server.probe(&echo.to_string(), b"ping\n");
         if want {
             assert!(out.status.success(), "{options}: {}", stderr(&out));
         } else {
@@ -147,22 +143,16 @@ fn from_option_table() {
 
 #[test]
 fn too_many_refused_keys_cut_the_connection() {
-    let echo = echo_server();
-    let server = Server::start("", &[]);
-    let mut ssh = server.ssh_as("stranger");
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &[]);
+    let mut ssh = server.ssh_as(&server.stranger.path);
     for n in 1..=6 {
-        let name = format!("extra{n}");
-        let status = std::process::Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-            .arg(server.keys.path(&name))
-            .status()
-            .unwrap();
-        assert!(status.success());
-        ssh.arg("-i").arg(server.keys.path(&name));
+        ssh.arg("-i")
+            .arg(server.home.new_key(&format!("extra{n}")).path);
     }
     // The authorized key comes after six refusals (with the "none" probe): too late.
-    ssh.arg("-i").arg(server.keys.path("id"));
-    ssh.args(["-W", &format!("127.0.0.1:{echo}"), "127.0.0.1"]);
+    ssh.arg("-i").arg(&server.home.key.as_ref().unwrap().path);
+    ssh.args(["-W", &echo.to_string(), "127.0.0.1"]);
     let out = run(ssh, b"ping\n");
     assert_eq!(out.status.code(), Some(255), "{}", stderr(&out));
     assert!(
@@ -173,6 +163,6 @@ fn too_many_refused_keys_cut_the_connection() {
     let refusals = server.log().matches("refused key").count();
     assert_eq!(refusals, 5, "log:\n{}", server.log());
 
-    let out = server.probe(&format!("127.0.0.1:{echo}"), b"ping\n");
+    let out = server.probe(&echo.to_string(), b"ping\n");
     assert!(out.status.success(), "{}", stderr(&out));
 }

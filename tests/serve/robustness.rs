@@ -5,34 +5,35 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::serve_support::*;
+use crate::support::*;
 
 #[test]
 fn garbage_and_stalled_clients_do_not_stop_the_server() {
-    let echo = echo_server();
-    let server = Server::start("", &["--login-grace-time", "2"]);
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &["--login-grace-time", "2"]);
 
     // Garbage instead of a banner: the server hangs up.
-    let mut garbage = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let mut garbage = TcpStream::connect(server.addr()).unwrap();
     garbage
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     garbage
         .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
-    garbage.write_all(&payload(64 * 1024)).unwrap();
+    garbage.write_all(&random_bytes(64 * 1024, 1)).unwrap();
     let _ = garbage.shutdown(std::net::Shutdown::Write);
     let mut sink = Vec::new();
     let _ = garbage.read_to_end(&mut sink);
 
     // A client that sends its banner and then nothing: cut after the grace time.
-    let mut stalled = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let mut stalled = TcpStream::connect(server.addr()).unwrap();
     stalled
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     stalled.write_all(b"SSH-2.0-stall\r\n").unwrap();
 
     // Meanwhile a good client is served.
-    let out = server.probe(&format!("127.0.0.1:{echo}"), b"ping\n");
+    let out = server.probe(&echo.to_string(), b"ping\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(out.stdout, b"ping\n");
 
@@ -54,17 +55,17 @@ fn garbage_and_stalled_clients_do_not_stop_the_server() {
 
 #[test]
 fn two_hundred_failed_logins_then_a_good_one() {
-    let echo = echo_server();
-    let server = Server::start("", &[]);
-    let out = server.probe(&format!("127.0.0.1:{echo}"), b"warm\n");
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &[]);
+    let out = server.probe(&echo.to_string(), b"warm\n");
     assert!(out.status.success(), "{}", stderr(&out));
     let fds_before = open_fds(server.pid());
 
     for _round in 0..10 {
         let batch: Vec<_> = (0..20)
             .map(|_| {
-                let mut ssh = server.ssh_as("stranger");
-                ssh.args(["-W", &format!("127.0.0.1:{echo}"), "127.0.0.1"]);
+                let mut ssh = server.ssh_as(&server.stranger.path);
+                ssh.args(["-W", &echo.to_string(), "127.0.0.1"]);
                 std::thread::spawn(move || run(ssh, b""))
             })
             .collect();
@@ -81,7 +82,7 @@ fn two_hundred_failed_logins_then_a_good_one() {
     let refusals = server.log().matches("refused key SHA256:").count();
     assert!(refusals >= 200, "{refusals} refusals logged");
 
-    let out = server.probe(&format!("127.0.0.1:{echo}"), b"still here\n");
+    let out = server.probe(&echo.to_string(), b"still here\n");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(out.stdout, b"still here\n");
 
@@ -99,20 +100,15 @@ fn two_hundred_failed_logins_then_a_good_one() {
 
 #[test]
 fn session_limit_refuses_the_extra_client_only_while_full() {
-    let echo = echo_server();
-    let server = Server::start("", &["--max-sessions", "1"]);
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &["--max-sessions", "1"]);
     let local = free_port();
     let mut ssh = server.ssh();
-    ssh.args([
-        "-N",
-        "-L",
-        &format!("{local}:127.0.0.1:{echo}"),
-        "127.0.0.1",
-    ]);
+    ssh.args(["-N", "-L", &spec(local, echo), "127.0.0.1"]);
     let first = Background::spawn(ssh);
-    echo_round_trip(connect_when_ready(local), b"first session up");
+    assert_echoes(connect_when_ready(lo(local)), b"first session up");
 
-    let out = server.probe(&format!("127.0.0.1:{echo}"), b"ping\n");
+    let out = server.probe(&echo.to_string(), b"ping\n");
     assert_eq!(
         out.status.code(),
         Some(255),
@@ -128,7 +124,7 @@ fn session_limit_refuses_the_extra_client_only_while_full() {
     drop(first);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let out = server.probe(&format!("127.0.0.1:{echo}"), b"ping\n");
+        let out = server.probe(&echo.to_string(), b"ping\n");
         if out.status.success() {
             assert_eq!(out.stdout, b"ping\n");
             break;
@@ -144,25 +140,19 @@ fn session_limit_refuses_the_extra_client_only_while_full() {
 
 #[test]
 fn channel_limit_refuses_with_resource_shortage() {
-    let echo = echo_server();
-    let server = Server::start("", &["--max-channels", "1"]);
+    let echo = echo_server("127.0.0.1:0");
+    let server = Fixture::start("", &["--max-channels", "1"]);
     let local = free_port();
     let mut ssh = server.ssh();
-    ssh.args([
-        "-v",
-        "-N",
-        "-L",
-        &format!("{local}:127.0.0.1:{echo}"),
-        "127.0.0.1",
-    ]);
+    ssh.args(["-v", "-N", "-L", &spec(local, echo), "127.0.0.1"]);
     let mut ssh = Background::spawn(ssh);
-    let mut held = connect_when_ready(local);
+    let mut held = connect_when_ready(lo(local));
     held.write_all(b"x").unwrap();
     let mut one = [0u8; 1];
     held.read_exact(&mut one).unwrap();
 
     // The second channel is refused; ssh closes the local connection.
-    let mut refused = connect_when_ready(local);
+    let mut refused = connect_when_ready(lo(local));
     let mut sink = Vec::new();
     refused.read_to_end(&mut sink).unwrap();
     assert!(sink.is_empty());
@@ -176,36 +166,21 @@ fn channel_limit_refuses_with_resource_shortage() {
 
 #[test]
 fn sigterm_closes_sessions_and_exits_zero() {
-    let echo = echo_server();
-    let mut server = Server::start("", &[]);
+    let echo = echo_server("127.0.0.1:0");
+    let mut server = Fixture::start("", &[]);
     let local = free_port();
     let mut ssh = server.ssh();
-    ssh.args([
-        "-N",
-        "-L",
-        &format!("{local}:127.0.0.1:{echo}"),
-        "127.0.0.1",
-    ]);
+    ssh.args(["-N", "-L", &spec(local, echo), "127.0.0.1"]);
     let mut ssh = Background::spawn(ssh);
-    echo_round_trip(connect_when_ready(local), b"before shutdown");
+    assert_echoes(connect_when_ready(lo(local)), b"before shutdown");
 
     let status = std::process::Command::new("kill")
         .args(["-TERM", &server.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = server.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "server still running after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert_eq!(exit.code(), Some(0), "log:\n{}", server.log());
+    let code = server.server.wait_exit(Duration::from_secs(20));
+    assert_eq!(code, Some(0), "exit after SIGTERM; log:\n{}", server.log());
     assert!(
         ssh.wait().is_some(),
         "ssh session not closed by the shutdown"

@@ -1,161 +1,78 @@
-//! Harness for `sshtun serve` tests: a server process with generated keys in a
-//! temp dir, OpenSSH's `ssh` as the client, and an echo server as the target.
+//! `sshtun serve` driven by OpenSSH's own `ssh` client. The server and the
+//! keys come from tests/support (the one way to start each peer); this adds
+//! the `ssh` command lines and the processes those tests run.
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha256};
+use crate::support::{Home, KeyPair, Serve};
 
 pub const SSH: &str = "/usr/bin/ssh";
 const WAIT: Duration = Duration::from_secs(20);
 
-/// Keys shared by a server and its clients, in one temp dir (also HOME).
-pub struct Keys {
-    pub dir: tempfile::TempDir,
+/// A running `sshtun serve` and a HOME for `ssh`: `id_ed25519` authorized
+/// (with options), `stranger` not, and the host key in known_hosts.
+pub struct Fixture {
+    pub server: Serve,
+    pub home: Home,
+    pub stranger: KeyPair,
 }
 
-impl Keys {
-    pub fn new() -> Keys {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for name in ["host_key", "id", "stranger"] {
-            let status = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-                .arg(dir.path().join(name))
-                .status()
-                .expect("ssh-keygen runs");
-            assert!(status.success(), "ssh-keygen {name}");
-        }
-        let host_pub = read(&dir.path().join("host_key.pub"));
-        let mut fields = host_pub.split_whitespace();
-        let (kind, blob) = (fields.next().unwrap(), fields.next().unwrap());
-        std::fs::write(dir.path().join("known_hosts"), format!("* {kind} {blob}\n")).unwrap();
-        Keys { dir }
-    }
-
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// The authorized client's public key line.
-    pub fn client_pub(&self) -> String {
-        read(&self.path("id.pub")).trim().to_string()
-    }
-}
-
-fn read(path: &Path) -> String {
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
-}
-
-/// A running `sshtun serve`; killed on drop.
-pub struct Server {
-    pub keys: Keys,
-    pub child: Child,
-    pub port: u16,
-}
-
-impl Server {
+impl Fixture {
     /// Starts a server whose authorized_keys holds the client key with the
-    /// given options prefix (empty for none).
-    pub fn start(key_options: &str, args: &[&str]) -> Server {
-        let keys = Keys::new();
-        let line = format!("{key_options} {}\n", keys.client_pub());
-        std::fs::write(keys.path("authorized_keys"), line.trim_start()).unwrap();
-        Server::start_with(keys, args)
-    }
-
-    pub fn start_with(keys: Keys, args: &[&str]) -> Server {
-        let log = std::fs::File::create(keys.path("server.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sshtun"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
-            .arg(keys.path("host_key"))
-            .arg("--authorized-keys")
-            .arg(keys.path("authorized_keys"))
-            .args(args)
-            .env("HOME", keys.dir.path())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("sshtun serve starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .trim()
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no address in {line:?}; log:\n{}",
-                    read(&keys.path("server.log"))
-                )
-            });
-        let server = Server { keys, child, port };
-        server.wait_for_banner();
-        server
-    }
-
-    /// Polls until the server answers with an SSH banner.
-    pub fn wait_for_banner(&self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
-                s.set_read_timeout(Some(WAIT)).unwrap();
-                let mut banner = [0u8; 8];
-                if s.read_exact(&mut banner).is_ok() && &banner == b"SSH-2.0-" {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "server never sent a banner");
-            std::thread::sleep(Duration::from_millis(20));
+    /// given options prefix (empty for none), and `args` on its command line.
+    pub fn start(key_options: &str, args: &[&str]) -> Fixture {
+        let home = Home::with_key();
+        let stranger = home.new_key("stranger");
+        let line = format!("{key_options} {}", home.key.as_ref().unwrap().public_line);
+        let server = Serve::builder().authorize(&line).args(args).start();
+        home.know(server.peer());
+        Fixture {
+            server,
+            home,
+            stranger,
         }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.peer().addr
     }
 
     pub fn log(&self) -> String {
-        read(&self.keys.path("server.log"))
+        self.server.log()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.server.pid()
     }
 
     /// `ssh` with a private config pinned to this server, using `identity`.
-    pub fn ssh_as(&self, identity: &str) -> Command {
+    pub fn ssh_as(&self, identity: &Path) -> Command {
         let mut cmd = Command::new(SSH);
-        cmd.env("HOME", self.keys.dir.path())
-            .args([
-                "-F",
-                "/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "StrictHostKeyChecking=yes",
-            ])
-            .arg("-o")
+        cmd.env("HOME", self.home.path())
+            .env_remove("SSH_AUTH_SOCK")
+            .args(["-F", "/dev/null", "-o", "BatchMode=yes"])
+            .args(["-o", "StrictHostKeyChecking=yes", "-o"])
             .arg(format!(
                 "UserKnownHostsFile={}",
-                self.keys.path("known_hosts").display()
+                self.home.known_hosts().display()
             ))
-            .args([
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "ConnectTimeout=10",
-                "-o",
-                "ExitOnForwardFailure=yes",
-            ])
-            .arg("-i")
-            .arg(self.keys.path(identity))
-            .args(["-p", &self.port.to_string(), "-l", "tester"]);
+            .args(["-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10"])
+            .args(["-o", "ExitOnForwardFailure=yes", "-i"])
+            .arg(identity)
+            .args(["-p", &self.addr().port().to_string()])
+            .args(["-l", &self.server.peer().user]);
         cmd
     }
 
+    /// `ssh` with the authorized key.
     pub fn ssh(&self) -> Command {
-        self.ssh_as("id")
+        self.ssh_as(&self.home.key.as_ref().unwrap().path)
     }
 
     /// `ssh -W target`, sending `input` and closing stdin: the exit status,
@@ -164,17 +81,6 @@ impl Server {
         let mut cmd = self.ssh();
         cmd.args(["-W", target, "127.0.0.1"]);
         run(cmd, input)
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -192,8 +98,7 @@ pub fn run(mut cmd: Command, input: &[u8]) -> Output {
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&input);
     });
-    let pid = child.id();
-    let watchdog = Watchdog::new(pid);
+    let watchdog = Watchdog::new(child.id());
     let output = child.wait_with_output().unwrap();
     drop(watchdog);
     writer.join().unwrap();
@@ -209,7 +114,7 @@ impl Watchdog {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         std::thread::spawn(move || {
             if rx.recv_timeout(WAIT) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
-                let _ = Command::new("kill").arg(pid.to_string()).status();
+                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
             }
         });
         Watchdog(tx)
@@ -269,81 +174,6 @@ impl Drop for Background {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// An echo server: each connection gets back what it sent, then a FIN once
-/// the client's FIN arrived (so half-close is exercised).
-pub fn echo_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || {
-                let mut reader = stream.try_clone().unwrap();
-                let mut writer = stream;
-                let _ = std::io::copy(&mut reader, &mut writer);
-                let _ = writer.shutdown(Shutdown::Write);
-            });
-        }
-    });
-    port
-}
-
-/// A port that was free a moment ago.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Connects to `port`, retrying until something listens there.
-pub fn connect_when_ready(port: u16) -> TcpStream {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(stream) => {
-                stream.set_read_timeout(Some(WAIT)).unwrap();
-                return stream;
-            }
-            Err(e) => assert!(Instant::now() < deadline, "nothing listens on {port}: {e}"),
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// Deterministic pseudo-random payload.
-pub fn payload(len: usize) -> Vec<u8> {
-    let mut x: u32 = 0x9e37_79b9;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
-}
-
-pub fn sha256(data: &[u8]) -> Vec<u8> {
-    Sha256::digest(data).to_vec()
-}
-
-/// Sends `data` over `stream`, half-closes, and reads the reply to EOF.
-/// Asserts the reply equals `data` by length and SHA-256.
-pub fn echo_round_trip(mut stream: TcpStream, data: &[u8]) {
-    let mut writer = stream.try_clone().unwrap();
-    let sent = data.to_vec();
-    let send = std::thread::spawn(move || {
-        writer.write_all(&sent).unwrap();
-        writer.shutdown(Shutdown::Write).unwrap();
-    });
-    let mut back = Vec::new();
-    stream.read_to_end(&mut back).unwrap();
-    send.join().unwrap();
-    assert_eq!(back.len(), data.len(), "length after the round trip");
-    assert_eq!(sha256(&back), sha256(data), "SHA-256 after the round trip");
 }
 
 pub fn stderr(output: &Output) -> String {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{
     Home, Peer, REP_SUCCEEDED, Received, SocksTarget, Sshd, Sshtun, connect, digest,
-    expect_reports, read_digest, send_all, socks_connect,
+    echo_roundtrip, expect_reports, read_digest, send_all, socks_connect,
 };
 
 pub const MIB: usize = 1 << 20;
@@ -52,6 +52,16 @@ pub fn push_to_sink(mut stream: TcpStream, data: &[u8], reports: &Receiver<Recei
     expect_reports(reports, &[digest(data)]);
     let back = read_digest(&mut stream).expect("read the sink's close");
     assert_eq!(back, digest(&[]), "the sink sends nothing back");
+}
+
+/// Sends `data` through `stream` to an echo server and checks the same bytes
+/// (length and SHA-256) come back before the echo's EOF.
+pub fn assert_echoes(stream: TcpStream, data: &[u8]) {
+    assert_eq!(
+        echo_roundtrip(stream, data.to_vec()),
+        digest(data),
+        "echoed back"
+    );
 }
 
 /// Reads a connection to EOF: (length, SHA-256).

@@ -1,8 +1,10 @@
 //! Test harness for sshtun's integration tests.
 //!
-//! - [`sshd`]: a real OpenSSH `sshd` on a free loopback port, described to the
-//!   tests as a [`Peer`] so the same scenarios can later run against another
-//!   server (e.g. `sshtun serve`).
+//! - [`peer`]: the [`Peer`] a test talks to, whichever [`PeerKind`] runs it,
+//!   and [`against_both_peers!`] to run a scenario against each.
+//! - [`sshd`]: a real OpenSSH `sshd` on a free loopback port, with a generated
+//!   config; skipped when not installed unless SSHTUN_REQUIRE_SSHD=1.
+//! - [`serve`]: the built-in `sshtun serve` on a free loopback port.
 //! - [`sshtun`]: a [`Home`] directory (keys, known_hosts) and the sshtun binary
 //!   as a child process whose exit code and stderr the tests assert on.
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
@@ -13,6 +15,8 @@
 #![allow(dead_code)]
 
 pub mod checks;
+pub mod peer;
+pub mod serve;
 pub mod servers;
 pub mod socks;
 pub mod sshd;
@@ -28,40 +32,16 @@ use sha2::{Digest, Sha256};
 #[allow(unused_imports)]
 pub use checks::*;
 #[allow(unused_imports)]
+pub use peer::{Peer, PeerKind, Server, setup_with};
+#[allow(unused_imports)]
+pub use serve::Serve;
+#[allow(unused_imports)]
 pub use servers::*;
 #[allow(unused_imports)]
 pub use socks::*;
 pub use sshd::Sshd;
 #[allow(unused_imports)]
-pub use sshtun::{Home, Sshtun};
-
-/// What a test needs to know about the SSH server it talks to, whichever
-/// implementation runs it.
-#[derive(Debug, Clone)]
-pub struct Peer {
-    /// Where the server listens.
-    pub addr: SocketAddr,
-    /// The user to log in as.
-    pub user: String,
-    /// A known_hosts line for the server's host key: `[127.0.0.1]:PORT ssh-ed25519 AAAA...`.
-    pub host_key_line: String,
-    /// The host key's fingerprint as ssh prints it: `SHA256:...`.
-    pub host_key_fingerprint: String,
-    /// The file of public keys the server accepts for `user`.
-    pub authorized_keys: PathBuf,
-}
-
-impl Peer {
-    /// Arguments that point sshtun at this peer: `-N -p PORT user@127.0.0.1`.
-    pub fn dest_args(&self) -> Vec<String> {
-        vec![
-            "-N".into(),
-            "-p".into(),
-            self.addr.port().to_string(),
-            format!("{}@{}", self.user, self.addr.ip()),
-        ]
-    }
-}
+pub use sshtun::{Home, Sshtun, authorize};
 
 /// A key pair made by ssh-keygen.
 #[derive(Debug, Clone)]
@@ -127,6 +107,19 @@ pub fn wait_for_port(addr: SocketAddr, timeout: Duration) -> bool {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Polls `addr` every 20 ms until nothing accepts connections there; false at
+/// the deadline.
+pub fn wait_for_closed(addr: SocketAddr, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    while !port_is_closed(addr) {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// True when nothing accepts connections on `addr`.

@@ -109,6 +109,26 @@ pub fn connect(addr: SocketAddr) -> TcpStream {
     stream
 }
 
+/// Connects once something listens on `addr`, retrying for up to 20 s. Unlike
+/// [`wait_for_port`](super::wait_for_port) it opens no probe connection first,
+/// which matters where each connection uses up a limited slot.
+pub fn connect_when_ready(addr: SocketAddr) -> TcpStream {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match TcpStream::connect(addr) {
+            Ok(stream) => {
+                set_timeouts(&stream);
+                return stream;
+            }
+            Err(e) => assert!(
+                std::time::Instant::now() < deadline,
+                "nothing listens on {addr}: {e}"
+            ),
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Writes `data` and closes the write side (the stream stays open for reading).
 pub fn send_all(stream: &mut TcpStream, data: &[u8]) {
     stream.write_all(data).expect("write through the forward");

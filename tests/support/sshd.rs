@@ -1,13 +1,12 @@
 //! A real OpenSSH `sshd` on a free loopback port, with a generated config and
 //! host key in a temporary directory. Killed (with its children) on drop.
 
-use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use super::peer::{known_hosts_line, wait_for_banner, whoami};
 use super::{KeyPair, Peer, keygen};
 
 const SSHD: &str = "/usr/sbin/sshd";
@@ -69,7 +68,7 @@ impl SshdBuilder {
                 let peer = Peer {
                     addr,
                     user: whoami(),
-                    host_key_line: format!("[127.0.0.1]:{port} {}", strip_comment(&host_key)),
+                    host_key_line: known_hosts_line(port, &host_key),
                     host_key_fingerprint: host_key.fingerprint.clone(),
                     authorized_keys,
                 };
@@ -185,44 +184,4 @@ fn spawn(config: &Path, log: &PathBuf) -> Child {
         });
     }
     cmd.spawn().expect("start sshd")
-}
-
-/// Polls until sshd sends its "SSH-2.0-" banner; false if it exits or 10 s pass.
-fn wait_for_banner(addr: SocketAddr, child: &mut Child) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return false;
-        }
-        if let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(2)))
-                .unwrap();
-            let mut banner = [0u8; 8];
-            if stream.read_exact(&mut banner).is_ok() && &banner == b"SSH-2.0-" {
-                return true;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-fn strip_comment(key: &KeyPair) -> String {
-    key.public_line
-        .split_whitespace()
-        .take(2)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn whoami() -> String {
-    // SAFETY: getpwuid returns a pointer into static storage or null.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        assert!(!pw.is_null(), "no passwd entry for the current user");
-        std::ffi::CStr::from_ptr((*pw).pw_name)
-            .to_string_lossy()
-            .into_owned()
-    }
 }

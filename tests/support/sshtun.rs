@@ -33,8 +33,24 @@ impl Home {
     /// No keys, but `peer`'s host key in known_hosts.
     pub fn knowing(peer: &Peer) -> Home {
         let home = Home::bare();
-        home.write_known_hosts(&format!("{}\n", peer.host_key_line));
+        home.know(peer);
         home
+    }
+
+    /// A default key `id_ed25519` authorized nowhere yet and an empty
+    /// known_hosts: for a server that must know the key before it starts.
+    pub fn with_key() -> Home {
+        let home = Home::bare();
+        let key = home.new_key("id_ed25519");
+        Home {
+            key: Some(key),
+            ..home
+        }
+    }
+
+    /// Puts `peer`'s host key in known_hosts (replacing what was there).
+    pub fn know(&self, peer: &Peer) {
+        self.write_known_hosts(&format!("{}\n", peer.host_key_line));
     }
 
     /// An empty `.ssh` (0700): no keys, no known_hosts.
