@@ -50,8 +50,9 @@ use downlink::{Ended, Failed};
 pub const CONNECTION_CAP: usize = 16 << 20;
 /// The most far-end bytes that may wait for local readers in the whole process.
 pub const PROCESS_CAP: usize = 256 << 20;
-/// Socket read buffer for the socket → channel direction.
-const COPY_BUFFER: usize = 64 * 1024;
+/// Socket read buffer for the socket → channel direction: one SSH packet
+/// (OpenSSH's TCP channels take at most 32 KiB per packet).
+const COPY_BUFFER: usize = 32 * 1024;
 
 /// Copies between `socket` and `channel` until both directions are done.
 /// Returns the bytes sent to the channel and received from it.
