@@ -5,9 +5,10 @@
 //! SSHTUN_FULL=1 (each short connection currently costs about 40 ms: a
 //! delayed ACK on the SSH socket holds sshd's EOF, see the report on issue 8).
 //! The leak check is the sequential phase: RSS must come back to within 2 MiB.
-//! After the bursts (run twice) RSS is only bounded: the allocator keeps some
-//! of the peak of 500 connections' buffers (measured: about +10 MiB after one
-//! burst, +14 MiB after two).
+//! After the bursts (run twice) RSS is only bounded: glibc keeps much of the
+//! peak of 500 connections' buffers in its per-thread arenas (measured between
+//! +14 and +29 MiB after two bursts on the same machine); descriptors come
+//! back exactly.
 
 mod support;
 
@@ -25,9 +26,10 @@ const CONCURRENT: usize = 500;
 const PAYLOAD: usize = 32 * 1024;
 /// Descriptors sshtun may keep beyond its starting count.
 const FD_MARGIN: usize = 2;
-/// RSS (MiB) sshtun may keep beyond its starting size: allocator caches for
-/// 500 connections' buffers.
-const RSS_MARGIN_MIB: u64 = 24;
+/// RSS (MiB) sshtun may keep beyond its starting size after the bursts:
+/// allocator caches, at most about what 500 connections' buffers
+/// (32 KiB read buffer + up to 32 KiB queued + russh's per channel) peak at.
+const RSS_MARGIN_MIB: u64 = 48;
 /// RSS (MiB) the sequential connections may add: a leak would show here.
 const LEAK_MARGIN_MIB: u64 = 2;
 
