@@ -10,12 +10,16 @@
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
+//! - [`firehose`]: a far end that keeps sending at a pace the test controls.
+//! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
 //!
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
 pub mod checks;
+pub mod firehose;
 pub mod peer;
+pub mod process;
 pub mod serve;
 pub mod servers;
 pub mod socks;
