@@ -38,10 +38,9 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use russh::client::Msg;
-use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
+use russh::{Channel, ChannelId, ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 use tracing::{debug, warn};
 
 use downlink::{Ended, Failed};
@@ -54,14 +53,54 @@ pub const PROCESS_CAP: usize = 256 << 20;
 /// (OpenSSH's TCP channels take at most 32 KiB per packet).
 const COPY_BUFFER: usize = 32 * 1024;
 
+/// A local stream a channel can be joined with: TCP or a Unix socket.
+pub trait Socket: Send {
+    type Read<'a>: AsyncRead + Unpin + Send
+    where
+        Self: 'a;
+    type Write<'a>: AsyncWrite + Unpin + Send
+    where
+        Self: 'a;
+    /// Borrowed read and write halves (no locking between them).
+    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>);
+    /// Makes the coming close abortive where the transport has such a thing,
+    /// so a cut connection can never look like a clean end.
+    fn abort_on_close(&self);
+}
+
+impl Socket for TcpStream {
+    type Read<'a> = tokio::net::tcp::ReadHalf<'a>;
+    type Write<'a> = tokio::net::tcp::WriteHalf<'a>;
+    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
+        self.split()
+    }
+    fn abort_on_close(&self) {
+        // Linger 0: close sends RST, so the client sees an error, not an end.
+        let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl Socket for UnixStream {
+    type Read<'a> = tokio::net::unix::ReadHalf<'a>;
+    type Write<'a> = tokio::net::unix::WriteHalf<'a>;
+    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
+        self.split()
+    }
+    fn abort_on_close(&self) {}
+}
+
+/// The message type of a client or server channel.
+pub trait ChannelKind: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static {}
+impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> ChannelKind for S {}
+
 /// Copies between `socket` and `channel` until both directions are done.
 /// Returns the bytes sent to the channel and received from it.
-pub async fn join(mut socket: TcpStream, channel: Channel<Msg>) -> io::Result<(u64, u64)> {
+pub async fn join<T: Socket, S: ChannelKind>(mut socket: T, channel: Channel<S>) -> io::Result<(u64, u64)> {
     let (rx, tx) = channel.split();
     let mut tx = CloseOnDrop(Some(tx));
     let (up, down) = (AtomicU64::new(0), AtomicU64::new(0));
     let result = {
-        let (sock_r, sock_w) = socket.split();
+        let (sock_r, sock_w) = socket.halves();
         let writer = tx.0.as_ref().map(|t| t.make_writer());
         pump(sock_r, sock_w, rx, writer, &up, &down).await
     };
@@ -88,8 +127,7 @@ pub async fn join(mut socket: TcpStream, channel: Channel<Msg>) -> io::Result<(u
                     downlink::Cap::Process => "for all connections",
                 }
             );
-            // Linger 0: close sends RST, so the client sees an error, not an end.
-            let _ = socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO));
+            socket.abort_on_close();
             Err(io::Error::other("stalled local reader"))
         }
     }
@@ -171,9 +209,9 @@ async fn closed(rx: &mut Option<ChannelReadHalf>) {
 
 /// Closes the channel if the connection's task is dropped before [`join`]
 /// finishes (e.g. on shutdown), as russh's own stream does.
-struct CloseOnDrop(Option<ChannelWriteHalf<Msg>>);
+struct CloseOnDrop<S: ChannelKind>(Option<ChannelWriteHalf<S>>);
 
-impl Drop for CloseOnDrop {
+impl<S: ChannelKind> Drop for CloseOnDrop<S> {
     fn drop(&mut self) {
         if let (Some(tx), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
             rt.spawn(async move {
