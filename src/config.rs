@@ -87,6 +87,9 @@ impl TunnelConfig {
             .or_else(|| cli.login.clone())
             .or_else(|| options.user.clone())
             .unwrap_or_else(local_user);
+        // -o HostName and -o User are checked like the destination, before use.
+        spec::validate_host(&host).map_err(|e| anyhow!(e))?;
+        spec::validate_user(&user).map_err(|e| anyhow!(e))?;
         let home = home_dir()?;
         let ssh_dir = home.join(".ssh");
 

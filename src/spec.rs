@@ -5,7 +5,11 @@
 //! Each parses into a [`ForwardSpec`] inside clap's `value_parser`, so a bad spec is
 //! a usage error that names the spec and what is wrong with it.
 
+mod names;
+
 use std::fmt;
+
+pub use names::{parse_user, validate_host, validate_user};
 
 /// Where a listener binds, as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -111,17 +115,6 @@ fn parse_target(host: &str, port: &str) -> Result<Target, String> {
     })
 }
 
-/// Refuses host names with whitespace or control characters (they never name a
-/// host, and would be dangerous in logs or a ProxyCommand).
-pub fn validate_host(host: &str) -> Result<(), String> {
-    if host.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!(
-            "bad host name {host:?}: contains spaces or control characters"
-        ));
-    }
-    Ok(())
-}
-
 /// Parses `-L [bind:]port:host:hostport`.
 pub fn parse_local(spec: &str) -> Result<ForwardSpec, String> {
     let (bind, port, target) = parse_listen_target(spec)?;
@@ -205,18 +198,9 @@ pub fn parse_destination(s: &str) -> Result<Destination, String> {
     if host.is_empty() {
         return Err(format!("bad destination '{s}': empty host name"));
     }
-    if host.starts_with('-') {
-        return Err(format!(
-            "bad destination '{s}': host names cannot start with '-'"
-        ));
-    }
     validate_host(&host)?;
     if let Some(user) = &user {
-        if user.chars().any(|c| c.is_control()) {
-            return Err(format!(
-                "bad user name {user:?}: contains control characters"
-            ));
-        }
+        validate_user(user)?;
     }
     Ok(Destination { user, host, port })
 }
