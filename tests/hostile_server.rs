@@ -7,15 +7,14 @@
 //!   streamlocal both ways) is refused as "administratively prohibited", logged,
 //!   and the session stays up;
 //! - a password typed on a real terminal (a pty from script(1)) never appears
-//!   in sshtun's stderr, even at -vvv with SSHTUN_LOG=trace.
+//!   in sshtun's stderr, even at -vvv with SSHTUN_LOG=trace (the passphrase
+//!   of an encrypted key: safe_defaults.rs).
 
 mod support;
 
-use std::io::{Read, Write};
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use russh::server::{self, Auth, Handle};
 use russh::{ChannelOpenFailure, MethodKind, MethodSet};
@@ -176,63 +175,6 @@ fn server_opened_channels_that_were_not_requested_are_refused() {
     assert_clean_exit(tun);
 }
 
-/// Runs sshtun under script(1) so it has a controlling terminal, types
-/// `PASSWORD` at the prompt, and returns (the terminal's output, sshtun's stderr).
-fn run_on_a_terminal(home: &Home, args: &[String], prompt: &str) -> (String, String) {
-    let stderr_path = home.path().join("sshtun.stderr");
-    let command = format!(
-        "exec {} {} 2>{}",
-        env!("CARGO_BIN_EXE_sshtun"),
-        args.join(" "),
-        stderr_path.display()
-    );
-    let mut child = Command::new("script")
-        .args(["-qefc", &command, "/dev/null"])
-        .env("HOME", home.path())
-        .env("SSHTUN_LOG", "trace")
-        .env_remove("SSH_AUTH_SOCK")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run script(1)");
-    let mut terminal = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 1024];
-        while let Ok(n) = terminal.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut shown = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !String::from_utf8_lossy(&shown).contains(prompt) {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(bytes) => shown.extend(bytes),
-            Err(_) => panic!(
-                "no {prompt:?} prompt; terminal: {:?}\nstderr:\n{}",
-                String::from_utf8_lossy(&shown),
-                std::fs::read_to_string(&stderr_path).unwrap_or_default()
-            ),
-        }
-    }
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
-    let stderr = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !stderr().contains("ready:") && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    drop(stdin);
-    shown.extend(rx.try_iter().flatten());
-    (String::from_utf8_lossy(&shown).into_owned(), stderr())
-}
-
 #[test]
 fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -251,7 +193,7 @@ fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
         .map(|s| s.to_string())
         .chain([server.addr.port().to_string(), "tester@127.0.0.1".into()])
         .collect();
-    let (terminal, stderr) = run_on_a_terminal(&home, &args, "password: ");
+    let TerminalRun { terminal, stderr } = answer_prompt(&home, &args, "password: ", PASSWORD);
 
     assert_eq!(*seen.lock().unwrap(), [PASSWORD], "the server got it");
     assert!(stderr.contains("ready:"), "never came up:\n{stderr}");
@@ -264,14 +206,6 @@ fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
         stderr.lines().count(),
         stderr.len()
     );
-    assert_no_secret(&stderr, "stderr");
-    assert_no_secret(&terminal, "the terminal (echo must be off)");
-}
-
-/// The secret, or any 8-byte piece of it, must not appear.
-fn assert_no_secret(text: &str, where_: &str) {
-    for piece in PASSWORD.as_bytes().windows(8) {
-        let piece = std::str::from_utf8(piece).unwrap();
-        assert!(!text.contains(piece), "{piece:?} found in {where_}");
-    }
+    assert_no_secret(&stderr, PASSWORD, "stderr");
+    assert_no_secret(&terminal, PASSWORD, "the terminal (echo must be off)");
 }

@@ -8,6 +8,7 @@
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
+//! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
 //!
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -17,6 +18,7 @@ pub mod servers;
 pub mod socks;
 pub mod sshd;
 pub mod sshtun;
+pub mod terminal;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -34,6 +36,8 @@ pub use socks::*;
 pub use sshd::Sshd;
 #[allow(unused_imports)]
 pub use sshtun::{Home, Sshtun};
+#[allow(unused_imports)]
+pub use terminal::{TerminalRun, answer_prompt, assert_no_secret};
 
 /// What a test needs to know about the SSH server it talks to, whichever
 /// implementation runs it.
