@@ -58,6 +58,7 @@ pub struct ClientHandler {
     tasks: TaskTracker,
     shutdown: CancellationToken,
     end: SessionEnd,
+    first_kex_done: bool,
     _closed: DropGuard,
 }
 
@@ -75,6 +76,25 @@ impl client::Handler for ClientHandler {
             .await
             .context("host key check did not finish")??;
         Ok(true)
+    }
+
+    /// Terrapin (CVE-2023-48795): russh uses strict key exchange only when the
+    /// server offers it too; sshtun refuses a server that does not. Checked on
+    /// the first exchange only (rekeys do not repeat the marker).
+    async fn kex_done(
+        &mut self,
+        _shared_secret: Option<&[u8]>,
+        names: &russh::Names,
+        _session: &mut Session,
+    ) -> Result<()> {
+        if !std::mem::replace(&mut self.first_kex_done, true) && !names.strict_kex() {
+            bail!(
+                "the server does not support strict key exchange (kex-strict-s-v00@openssh.com), \
+                 which protects against the Terrapin attack (CVE-2023-48795); \
+                 sshtun refuses such servers: upgrade the server (OpenSSH 9.6 or a patched build)"
+            );
+        }
+        Ok(())
     }
 
     async fn server_channel_open_forwarded_tcpip(
@@ -270,6 +290,7 @@ pub async fn connect(
         shutdown,
         _closed: end.closed.clone().drop_guard(),
         end: end.clone(),
+        first_kex_done: false,
     };
     let handshake = client::connect_stream(Arc::new(russh_config(config)), stream, handler);
     tokio::pin!(handshake);

@@ -6,6 +6,7 @@
 //!   X11, agent, direct-tcpip, forwarded-tcpip for a port never forwarded,
 //!   streamlocal both ways) is refused as "administratively prohibited", logged,
 //!   and the session stays up;
+//! - a server without strict key exchange (Terrapin) is refused;
 //! - a password typed on a real terminal (a pty from script(1)) never appears
 //!   in sshtun's stderr, even at -vvv with SSHTUN_LOG=trace (the passphrase
 //!   of an encrypted key: safe_defaults.rs).
@@ -26,6 +27,8 @@ const PASSWORD: &str = "Tr0ub4dor&3-correct-horse-battery";
 #[derive(Clone)]
 struct TestServer {
     password: Option<&'static str>,
+    /// Leave kex-strict-s-v00@openssh.com out of the key exchange offer.
+    no_strict_kex: bool,
     seen_passwords: Arc<Mutex<Vec<String>>>,
 }
 
@@ -69,6 +72,11 @@ fn serve(rt: &tokio::runtime::Runtime, handler: TestServer) -> Served {
     if handler.password.is_some() {
         config.methods = MethodSet::from(&[MethodKind::Password][..]);
     }
+    if handler.no_strict_kex {
+        let kex = config.preferred.kex.iter();
+        let kex = kex.filter(|k| **k != russh::kex::EXTENSION_OPENSSH_STRICT_KEX_AS_SERVER);
+        config.preferred.kex = kex.cloned().collect::<Vec<_>>().into();
+    }
     let config = Arc::new(config);
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
@@ -99,6 +107,7 @@ fn server_opened_channels_that_were_not_requested_are_refused() {
         &rt,
         TestServer {
             password: None,
+            no_strict_kex: false,
             seen_passwords: Default::default(),
         },
     );
@@ -183,6 +192,7 @@ fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
         &rt,
         TestServer {
             password: Some(PASSWORD),
+            no_strict_kex: false,
             seen_passwords: seen.clone(),
         },
     );
@@ -208,4 +218,36 @@ fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
     );
     assert_no_secret(&stderr, PASSWORD, "stderr");
     assert_no_secret(&terminal, PASSWORD, "the terminal (echo must be off)");
+}
+
+#[test]
+fn server_without_strict_key_exchange_is_refused() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let server = serve(
+        &rt,
+        TestServer {
+            password: None,
+            no_strict_kex: true,
+            seen_passwords: Default::default(),
+        },
+    );
+    let home = Home::bare();
+    home.write_known_hosts(&server.known_hosts_line);
+    let port = free_port();
+    let args = [
+        "-N".to_string(),
+        "-D".into(),
+        port.to_string(),
+        "-p".into(),
+        server.addr.port().to_string(),
+        "tester@127.0.0.1".into(),
+    ];
+    let (code, stderr) = Sshtun::run(&home, &args, Duration::from_secs(20));
+    assert_eq!(code, Some(255), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("does not support strict key exchange")
+            && stderr.contains("CVE-2023-48795"),
+        "stderr:\n{stderr}"
+    );
+    assert!(port_is_closed(lo(port)), "-D listening after the refusal");
 }
