@@ -77,6 +77,8 @@ fn split_fields(spec: &str) -> Result<Vec<String>, String> {
                 }
             }
             ':' if !bracketed => fields.push(std::mem::take(&mut current)),
+            // Brackets only wrap a whole field; anywhere else they name no host.
+            '[' | ']' => return Err(format!("unexpected '{c}'")),
             _ => current.push(c),
         }
     }
