@@ -1,5 +1,6 @@
 //! Property tests (proptest) over sshtun's parsers and SOCKS handshake:
-//! every valid forward spec prints (Display) as a spec that parses back to it;
+//! every valid forward spec, and every string that parses as one, prints
+//! (Display) as a spec that parses back to it;
 //! the spec, destination, `-o` and known_hosts parsers never panic on arbitrary
 //! strings; the SOCKS handshake never panics and never answers with more than
 //! a method choice and one reply, whatever bytes arrive. The cargo fuzz
@@ -75,9 +76,14 @@ proptest! {
     fn spec_and_destination_parsers_never_panic(
         s in prop_oneof![any::<String>(), spec_like()]
     ) {
-        let _ = parse_local(&s);
-        let _ = parse_remote(&s);
-        let _ = parse_dynamic(&s);
+        for (flag, parse) in [("-L ", parse_local as fn(&str) -> _), ("-R ", parse_remote), ("-D ", parse_dynamic)] {
+            // Whatever parses prints as a spec that parses back to it.
+            if let Ok(spec) = parse(&s) {
+                let shown = spec.to_string();
+                let rest = shown.strip_prefix(flag).unwrap();
+                prop_assert_eq!(parse(rest), Ok(spec), "{:?} shown as {:?}", s, shown);
+            }
+        }
         if let Ok(dest) = parse_destination(&s) {
             prop_assert!(!dest.host.is_empty());
             prop_assert!(sshtun::spec::validate_host(&dest.host).is_ok());
