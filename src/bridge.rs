@@ -95,7 +95,10 @@ impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> ChannelKind for S
 
 /// Copies between `socket` and `channel` until both directions are done.
 /// Returns the bytes sent to the channel and received from it.
-pub async fn join<T: Socket, S: ChannelKind>(mut socket: T, channel: Channel<S>) -> io::Result<(u64, u64)> {
+pub async fn join<T: Socket, S: ChannelKind>(
+    mut socket: T,
+    channel: Channel<S>,
+) -> io::Result<(u64, u64)> {
     let (rx, tx) = channel.split();
     let mut tx = CloseOnDrop(Some(tx));
     let (up, down) = (AtomicU64::new(0), AtomicU64::new(0));

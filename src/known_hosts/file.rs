@@ -113,7 +113,7 @@ fn matches_hosts(hosts: &HostPatterns, name: &str) -> bool {
                     Some(rest) => (true, rest),
                     None => (false, pattern.as_str()),
                 };
-                if wildcard(name, &pattern.to_ascii_lowercase()) {
+                if wildcard(&name, &pattern.to_ascii_lowercase()) {
                     if negated {
                         return false;
                     }

@@ -4,7 +4,7 @@
 
 use std::net::IpAddr;
 
-use crate::ssh_config::pattern::wildcard;
+use crate::ssh_config::pattern::wildcard as matches_glob;
 
 /// A host that may be reached: `host:port`, `*` for any host or any port.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +85,7 @@ pub fn from_matches(patterns: &str, peer: IpAddr) -> bool {
         };
         let hit = match pattern.split_once('/') {
             Some((net, bits)) => cidr_contains(net, bits, peer),
-            None => wildcard(&text, &pattern.to_ascii_lowercase()),
+            None => matches_glob(&text, &pattern.to_ascii_lowercase()),
         };
         if hit && negated {
             return false;

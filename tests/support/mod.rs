@@ -12,6 +12,7 @@
 //! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
 //! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
+//! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
 //!
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -25,6 +26,7 @@ pub mod servers;
 pub mod socks;
 pub mod sshd;
 pub mod sshtun;
+pub mod terminal;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -46,6 +48,8 @@ pub use socks::*;
 pub use sshd::Sshd;
 #[allow(unused_imports)]
 pub use sshtun::{Home, Sshtun, authorize};
+#[allow(unused_imports)]
+pub use terminal::{TerminalRun, answer_prompt, assert_no_secret};
 
 /// A key pair made by ssh-keygen.
 #[derive(Debug, Clone)]
