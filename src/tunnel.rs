@@ -85,6 +85,9 @@ async fn run(cli: Cli) -> Result<()> {
         return crate::ssh_config::dump::print_config(&cli);
     } // -G
     let config = TunnelConfig::from_cli(&cli)?;
+    if config.stdio_forward.is_some() {
+        return crate::stdio::run(&config).await; // -W
+    }
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
     let signal = signalled();
