@@ -1,7 +1,11 @@
 //! User authentication in ssh's order: the agent, then identity files (asking for
 //! a passphrase on the terminal when a key is encrypted), then keyboard-interactive
 //! and password prompts. With no terminal or under BatchMode nothing is asked and
-//! a failure says why. Secrets are never logged.
+//! a failure says why. Secrets are never logged. A key file's user
+//! certificates ([`cert`]) are offered before the plain key.
+
+#[path = "auth_cert.rs"]
+mod cert;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -198,9 +202,13 @@ impl Attempt<'_> {
                 continue;
             }
             self.tried_keys.push(key.public_key().clone());
+            let key = Arc::new(key);
+            if self.try_certificates(&path, &key).await? {
+                return Ok(true);
+            }
             debug!("offering key {}", path.display());
             let hash = self.rsa_hash(key.algorithm().is_rsa()).await;
-            let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+            let key = PrivateKeyWithHashAlg::new(key, hash);
             let result = self
                 .handle
                 .authenticate_publickey(self.config.user.clone(), key)
@@ -210,6 +218,33 @@ impl Attempt<'_> {
                 info!("authenticated with {}", path.display());
                 return Ok(true);
             }
+        }
+        Ok(false)
+    }
+
+    /// Offers each user certificate found for the key at `path`
+    /// (CertificateFile, then `<path>-cert.pub`).
+    async fn try_certificates(&mut self, path: &Path, key: &Arc<PrivateKey>) -> Result<bool> {
+        let found = cert::certificates_for(&self.config.certificate_files, path, key.public_key());
+        for (cert_path, cert) in found {
+            debug!(
+                "offering certificate {} ({:?})",
+                cert_path.display(),
+                cert.key_id()
+            );
+            let result = self
+                .handle
+                .authenticate_openssh_cert(self.config.user.clone(), key.clone(), cert)
+                .await
+                .context("certificate authentication failed")?;
+            if self.settle(result) {
+                info!("authenticated with certificate {}", cert_path.display());
+                return Ok(true);
+            }
+            self.note(format!(
+                "certificate {} was not accepted",
+                cert_path.display()
+            ));
         }
         Ok(false)
     }
