@@ -222,33 +222,6 @@ impl Attempt<'_> {
         Ok(false)
     }
 
-    /// Offers each user certificate found for the key at `path`
-    /// (CertificateFile, then `<path>-cert.pub`).
-    async fn try_certificates(&mut self, path: &Path, key: &Arc<PrivateKey>) -> Result<bool> {
-        let found = cert::certificates_for(&self.config.certificate_files, path, key.public_key());
-        for (cert_path, cert) in found {
-            debug!(
-                "offering certificate {} ({:?})",
-                cert_path.display(),
-                cert.key_id()
-            );
-            let result = self
-                .handle
-                .authenticate_openssh_cert(self.config.user.clone(), key.clone(), cert)
-                .await
-                .context("certificate authentication failed")?;
-            if self.settle(result) {
-                info!("authenticated with certificate {}", cert_path.display());
-                return Ok(true);
-            }
-            self.note(format!(
-                "certificate {} was not accepted",
-                cert_path.display()
-            ));
-        }
-        Ok(false)
-    }
-
     /// Loads a private key, refusing one others can read and asking for the
     /// passphrase of an encrypted one when a terminal is available.
     async fn load_identity(&mut self, path: &Path) -> Option<PrivateKey> {

@@ -4,11 +4,15 @@
 //! are skipped with a message naming the file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use russh::keys::PublicKey;
+use anyhow::{Context, Result};
 use russh::keys::ssh_key::Certificate;
 use russh::keys::ssh_key::certificate::CertType;
-use tracing::debug;
+use russh::keys::{PrivateKey, PublicKey};
+use tracing::{debug, info};
+
+use super::Attempt;
 
 /// The user certificates to offer with the key at `identity`, in order.
 pub fn certificates_for(
@@ -50,4 +54,37 @@ pub fn certificates_for(
         out.push((path.clone(), cert));
     }
     out
+}
+
+impl Attempt<'_> {
+    /// Offers each user certificate found for the key at `path`
+    /// (CertificateFile, then `<path>-cert.pub`).
+    pub(super) async fn try_certificates(
+        &mut self,
+        path: &Path,
+        key: &Arc<PrivateKey>,
+    ) -> Result<bool> {
+        let found = certificates_for(&self.config.certificate_files, path, key.public_key());
+        for (cert_path, cert) in found {
+            debug!(
+                "offering certificate {} ({:?})",
+                cert_path.display(),
+                cert.key_id()
+            );
+            let result = self
+                .handle
+                .authenticate_openssh_cert(self.config.user.clone(), key.clone(), cert)
+                .await
+                .context("certificate authentication failed")?;
+            if self.settle(result) {
+                info!("authenticated with certificate {}", cert_path.display());
+                return Ok(true);
+            }
+            self.note(format!(
+                "certificate {} was not accepted",
+                cert_path.display()
+            ));
+        }
+        Ok(false)
+    }
 }

@@ -19,7 +19,7 @@ use russh::keys::ssh_key::known_hosts::Marker;
 use russh::keys::{Algorithm, HashAlg, PublicKey};
 use tracing::warn;
 
-pub use cert::{CertVerdict, has_cert_authority, verify_certificate};
+pub use cert::{CertVerdict, has_cert_authority, key_to_check, verify_certificate};
 pub use file::{Entry, read_file};
 
 use crate::exit::Failure;

@@ -18,7 +18,7 @@ use tracing::{Instrument, debug, info_span, warn};
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
 use crate::forward::remote::RemoteForwards;
-use crate::known_hosts::{self, CertVerdict, HostKeyPolicy};
+use crate::known_hosts::{self, HostKeyPolicy};
 
 /// How long the SSH handshake (banner and key exchange) may take when no
 /// question is being asked on the terminal.
@@ -76,15 +76,9 @@ impl client::Handler for ClientHandler {
                 Err(key) => key,
                 Ok(cert) => {
                     let (policy, host, port) = &*authorities;
-                    match known_hosts::verify_certificate(policy, host, *port, &cert)? {
-                        CertVerdict::Trusted => return Ok(()),
-                        CertVerdict::Untrusted(reason) => {
-                            // As ssh: fall back to the certificate's plain key.
-                            warn!(
-                                "host certificate not accepted: {reason}; checking its key as a plain host key"
-                            );
-                            PublicKey::from(cert.public_key().clone())
-                        }
+                    match known_hosts::key_to_check(policy, host, *port, &cert)? {
+                        Some(key) => key,
+                        None => return Ok(()),
                     }
                 }
             };

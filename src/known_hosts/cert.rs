@@ -11,7 +11,7 @@ use russh::keys::ssh_key::Certificate;
 use russh::keys::ssh_key::certificate::CertType;
 use russh::keys::ssh_key::known_hosts::Marker;
 use russh::keys::{HashAlg, PublicKey};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::{Entry, HostKeyPolicy, fingerprint, lookup_name, refuse};
 use crate::ssh_config::pattern::wildcard;
@@ -33,6 +33,24 @@ pub fn has_cert_authority(policy: &HostKeyPolicy, host: &str, port: u16) -> bool
         .entries_for(&lookup_name(host, port))
         .iter()
         .any(|e| e.marker == Some(Marker::CertAuthority))
+}
+
+/// The plain key to check for a host certificate: `None` when a listed CA
+/// vouches for it, else its key (with a warning saying why), as ssh retries
+/// "with plain key". A revoked CA or key is an error.
+pub fn key_to_check(
+    policy: &HostKeyPolicy,
+    host: &str,
+    port: u16,
+    cert: &Certificate,
+) -> Result<Option<PublicKey>> {
+    match verify_certificate(policy, host, port, cert)? {
+        CertVerdict::Trusted => Ok(None),
+        CertVerdict::Untrusted(reason) => {
+            warn!("host certificate not accepted: {reason}; checking its key as a plain host key");
+            Ok(Some(PublicKey::from(cert.public_key().clone())))
+        }
+    }
 }
 
 /// Checks a host certificate for `host`:`port`. A revoked CA or key is an
@@ -136,3 +154,7 @@ fn problem(cert: &Certificate, host: &str, name: &str, now: u64) -> Option<Strin
     }
     None
 }
+
+#[cfg(test)]
+#[path = "cert_tests.rs"]
+mod tests;
