@@ -12,7 +12,7 @@ use russh::ChannelMsg;
 use tokio::io::{AsyncWriteExt, stdin, stdout};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, info, warn};
+use tracing::{debug, warn};
 
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
@@ -64,7 +64,7 @@ pub async fn run(config: &TunnelConfig) -> Result<()> {
     .and_then(|opened| opened.map_err(anyhow::Error::from))
     .with_context(|| format!("stdio forwarding to {host}:{port} failed"))
     .context(Failure::Forward)?;
-    info!("-W {host}:{port}: forwarding stdin and stdout");
+    debug!("-W {host}:{port}: forwarding stdin and stdout");
 
     let (mut reader, writer) = channel.split();
     let up = tokio::spawn(async move {

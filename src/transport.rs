@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, info};
+use tracing::debug;
 
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
@@ -175,7 +175,7 @@ fn spawn_command(command: &str) -> Result<Transport> {
 /// Logs in to the jump host `hop` (with its own host-key check and
 /// identities) and opens a direct-tcpip channel to `target`'s server.
 async fn through_jump_host(hop: &TunnelConfig, target: &TunnelConfig) -> Result<Transport> {
-    info!(
+    debug!(
         "connecting to {} through jump host {}",
         target.address(),
         hop.address()
