@@ -181,3 +181,60 @@ fn proxy_command_refuses_a_host_name_with_shell_syntax() {
     assert_eq!(code, Some(3), "exit code; stderr:\n{stderr}");
     assert_error_line(&stderr, "not allowed in a name passed to ProxyCommand");
 }
+
+#[test]
+fn a_proxy_jump_loop_in_the_config_is_a_configuration_error() {
+    let home = Home::bare();
+    let config = home.path().join("config");
+    std::fs::write(&config, "Host *\n  ProxyJump bastion\n").unwrap();
+    let f = config.to_string_lossy().to_string();
+    let (code, stderr) = run_failing(&home, &["-N", "-F", &f, "target"].map(String::from));
+    assert_eq!(code, Some(3), "exit code; stderr:\n{stderr}");
+    let line = assert_error_line(&stderr, "more than 16 jump hosts");
+    assert!(line.contains("jump host bastion"), "{line}");
+}
+
+/// Whether `pid` still runs (a zombie waiting to be reaped counts as gone).
+fn running(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/status")) {
+        Ok(status) => !status
+            .lines()
+            .any(|l| l.starts_with("State:") && l.contains('Z')),
+        Err(_) => false,
+    }
+}
+
+#[test]
+fn proxy_command_is_killed_when_the_session_ends() {
+    let (Some(bastion), Some(target)) = (hop_sshd(), Sshd::start_or_skip()) else {
+        return;
+    };
+    let home = home_for(&[&bastion, &target]);
+    let pid_file = home.path().join("proxy.pid");
+    let command = format!(
+        "ProxyCommand=sh -c 'echo $$ > {}; exec {} -W %h:%p -p {} {}@127.0.0.1'",
+        pid_file.display(),
+        env!("CARGO_BIN_EXE_sshtun"),
+        bastion.port(),
+        bastion.peer().user
+    );
+    let port = free_port();
+    let l = spec(port, echo_server("127.0.0.1:0"));
+    let tun = Sshtun::spawn_ready(
+        &home,
+        &tunnel_args(target.peer(), &["-o", &command, "-L", &l]),
+        &[lo(port)],
+    );
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(running(pid), "the ProxyCommand runs while the tunnel does");
+    assert_clean_exit(tun);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while running(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!running(pid), "ProxyCommand {pid} outlived the session");
+}
