@@ -14,6 +14,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use russh::MethodKind;
 use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
+use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use tracing::{debug, error, info, warn};
@@ -148,14 +149,24 @@ impl Attempt<'_> {
             if self.config.identities_only && !allowed.contains(&key) {
                 continue;
             }
-            debug!("offering agent key {}", identity.comment());
             let hash = self.rsa_hash(key.algorithm().is_rsa()).await;
-            self.tried_keys.push(key.clone());
-            match self
-                .handle
-                .authenticate_publickey_with(self.config.user.clone(), key, hash, agent)
-                .await
-            {
+            let user = self.config.user.clone();
+            let attempt = match identity {
+                AgentIdentity::Certificate { certificate, .. } => {
+                    debug!("offering agent certificate {:?}", certificate.key_id());
+                    self.handle
+                        .authenticate_certificate_with(user, certificate, hash, agent)
+                        .await
+                }
+                AgentIdentity::PublicKey { comment, .. } => {
+                    debug!("offering agent key {comment}");
+                    self.tried_keys.push(key.clone());
+                    self.handle
+                        .authenticate_publickey_with(user, key, hash, agent)
+                        .await
+                }
+            };
+            match attempt {
                 Ok(result) => {
                     if self.settle(result) {
                         return Ok(true);
@@ -198,14 +209,16 @@ impl Attempt<'_> {
             let Some(key) = self.load_identity(&path).await else {
                 continue;
             };
-            if self.tried_keys.contains(key.public_key()) {
-                continue;
-            }
-            self.tried_keys.push(key.public_key().clone());
+            // Its certificates are worth offering even if the agent tried the key.
+            let tried = self.tried_keys.contains(key.public_key());
             let key = Arc::new(key);
             if self.try_certificates(&path, &key).await? {
                 return Ok(true);
             }
+            if tried {
+                continue;
+            }
+            self.tried_keys.push(key.public_key().clone());
             debug!("offering key {}", path.display());
             let hash = self.rsa_hash(key.algorithm().is_rsa()).await;
             let key = PrivateKeyWithHashAlg::new(key, hash);

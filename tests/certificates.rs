@@ -217,3 +217,73 @@ fn host_certificates_that_do_not_fit_are_refused() {
         assert!(port_is_closed(lo(port)), "{}: -L listening", case.name);
     }
 }
+
+/// An ssh-agent on its own socket, killed on drop.
+struct Agent {
+    child: std::process::Child,
+    socket: PathBuf,
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_agent(dir: &Path) -> Agent {
+    let socket = dir.join("agent.sock");
+    let child = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start ssh-agent");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ssh-agent did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Agent { child, socket }
+}
+
+#[test]
+fn user_certificate_held_by_the_agent_logs_in() {
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca = keygen(&ca_dir.path().join("user_ca"));
+    let trusted = format!(
+        "TrustedUserCAKeys {}",
+        ca.path.with_extension("pub").display()
+    );
+    let Some(sshd) = Sshd::builder().config(&trusted).start_or_skip() else {
+        return;
+    };
+    let home = Home::knowing(sshd.peer());
+    let key = keygen(&ca_dir.path().join("agent_key"));
+    let cert = sign(&ca.path, &key, &sshd.peer().user, false, "-5m:+1h");
+    let agent = start_agent(ca_dir.path());
+    // ssh-add loads the key and the certificate beside it.
+    let added = Command::new("ssh-add")
+        .arg(&key.path)
+        .env("SSH_AUTH_SOCK", &agent.socket)
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "ssh-add: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    std::fs::remove_file(&key.path).unwrap();
+    std::fs::remove_file(&cert).unwrap();
+    let ia = format!("IdentityAgent={}", agent.socket.display());
+    assert_echo_tunnel(&home, &sshd, &["-o", &ia]);
+    assert!(
+        sshd.log().contains("ED25519-CERT"),
+        "sshd log:\n{}",
+        sshd.log()
+    );
+}
