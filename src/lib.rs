@@ -14,7 +14,7 @@
 //!   (agent, key files, passwords), prompting via [`prompt`] only on a terminal.
 //! - [`forward`] sets up each forward on the session: [`forward::local`] (-L),
 //!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D, with the SOCKS
-//!   handshake in [`socks`]); [`listen`] binds their listeners and
+//!   handshake in [`socks`] and [`socks4`]); [`listen`] binds their listeners and
 //!   [`bridge`] copies bytes between an accepted socket and its SSH channel.
 //! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
 //!   wait for a signal or the end of the session, shut down.
@@ -39,6 +39,7 @@ pub mod prompt;
 pub mod serve;
 pub mod session;
 pub mod socks;
+pub mod socks4;
 pub mod spec;
 pub mod ssh_config;
 pub mod supervisor;
