@@ -17,12 +17,14 @@
 //!   handshake in [`socks`] and [`socks4`]); [`listen`] binds their listeners and
 //!   [`bridge`] copies bytes between an accepted socket and its SSH channel.
 //! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
-//!   wait for a signal or the end of the session, shut down.
+//!   wait for a signal or the end of the session, shut down; [`background`]
+//!   is `-f`, which returns only once that setup succeeded or failed.
 //! - [`serve`] is `sshtun serve`, a forwarding-only SSH server (russh's server
 //!   side) used for demos, tests and locked-down tunnel endpoints.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
+pub mod background;
 pub mod backoff;
 pub mod bridge;
 pub mod cli;
