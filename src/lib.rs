@@ -14,8 +14,9 @@
 //!   (agent, key files, passwords), prompting via [`prompt`] only on a terminal.
 //! - [`forward`] sets up each forward on the session: [`forward::local`] (-L),
 //!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D, with the SOCKS
-//!   handshake in [`socks`] and [`socks4`]); [`listen`] binds their listeners and
-//!   [`bridge`] copies bytes between an accepted socket and its SSH channel.
+//!   handshake in [`socks`] and [`socks4`]); [`listen`] and [`listen_unix`]
+//!   bind their listeners (TCP, Unix-domain sockets) and [`bridge`] copies
+//!   bytes between an accepted socket and its SSH channel.
 //! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
 //!   wait for a signal or the end of the session, shut down; [`background`]
 //!   is `-f`, which returns only once that setup succeeded or failed.
@@ -36,6 +37,7 @@ pub mod forward;
 pub mod known_hosts;
 pub mod link;
 pub mod listen;
+pub mod listen_unix;
 pub mod options;
 pub mod prompt;
 pub mod serve;

@@ -9,7 +9,8 @@
 //!   as a child process whose exit code and stderr the tests assert on.
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
-//! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
+//! - [`socks`]: minimal SOCKS5 and SOCKS4/4a clients that report the reply code.
+//! - [`unix`]: an echo server and client on Unix-domain sockets.
 //!
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -21,6 +22,7 @@ pub mod servers;
 pub mod socks;
 pub mod sshd;
 pub mod sshtun;
+pub mod unix;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -42,6 +44,8 @@ pub use socks::*;
 pub use sshd::Sshd;
 #[allow(unused_imports)]
 pub use sshtun::{Home, Sshtun, authorize};
+#[allow(unused_imports)]
+pub use unix::*;
 
 /// A key pair made by ssh-keygen.
 #[derive(Debug, Clone)]
