@@ -151,10 +151,7 @@ pub async fn request(
     let allocated = session
         .tcpip_forward(address.clone(), u32::from(port))
         .await
-        .map_err(|e| {
-            forwards.remove(&address, u32::from(port));
-            e
-        })
+        .inspect_err(|_| forwards.remove(&address, u32::from(port)))
         .map_err(|e| match e {
             russh::Error::RequestDenied => {
                 anyhow!("the server refused to listen on {}:{port}", bind.describe())
