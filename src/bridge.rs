@@ -38,8 +38,9 @@ use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::BytesMut;
 use russh::{Channel, ChannelId, ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tokio::net::{TcpStream, UnixStream};
 use tracing::{debug, warn};
 
@@ -49,9 +50,11 @@ use downlink::{Ended, Failed};
 pub const CONNECTION_CAP: usize = 16 << 20;
 /// The most far-end bytes that may wait for local readers in the whole process.
 pub const PROCESS_CAP: usize = 256 << 20;
-/// Socket read buffer for the socket → channel direction: one SSH packet
-/// (OpenSSH's TCP channels take at most 32 KiB per packet).
-const COPY_BUFFER: usize = 32 * 1024;
+/// First socket read: an idle connection holds no more than this.
+const FIRST_READ: usize = 512;
+/// Largest socket read for the socket → channel direction; russh cuts it into
+/// SSH packets without copying.
+const COPY_BUFFER: usize = 64 * 1024;
 
 /// A local stream a channel can be joined with: TCP or a Unix socket.
 pub trait Socket: Send {
@@ -104,8 +107,7 @@ pub async fn join<T: Socket, S: ChannelKind>(
     let (up, down) = (AtomicU64::new(0), AtomicU64::new(0));
     let result = {
         let (sock_r, sock_w) = socket.halves();
-        let writer = tx.0.as_ref().map(|t| t.make_writer());
-        pump(sock_r, sock_w, rx, writer, &up, &down).await
+        pump(sock_r, sock_w, rx, tx.0.as_ref(), &up, &down).await
     };
     if let Some(tx) = tx.0.take() {
         let _ = tx.close().await;
@@ -136,19 +138,37 @@ pub async fn join<T: Socket, S: ChannelKind>(
     }
 }
 
+/// [`join`] for a socket whose first bytes were read through a buffer (a SOCKS
+/// handshake): whatever the client sent early goes to the channel first.
+pub async fn join_buffered<T: Socket + AsyncRead, S: ChannelKind>(
+    socket: tokio::io::BufReader<T>,
+    channel: Channel<S>,
+) -> io::Result<(u64, u64)> {
+    let early = socket.buffer().to_vec();
+    let socket = socket.into_inner();
+    if !early.is_empty() {
+        channel
+            .data(&early[..])
+            .await
+            .map_err(|e| io::Error::other(format!("could not send to the channel: {e}")))?;
+    }
+    let (up, down) = join(socket, channel).await?;
+    Ok((up + early.len() as u64, down))
+}
+
 /// Runs both directions until both are done, one fails, or the channel closes.
-async fn pump<R, W, T>(
+async fn pump<R, W, S>(
     sock_r: R,
     sock_w: W,
     rx: ChannelReadHalf,
-    chan_w: Option<T>,
+    chan_w: Option<&ChannelWriteHalf<S>>,
     up: &AtomicU64,
     down: &AtomicU64,
 ) -> Result<(), Failed>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
-    T: AsyncWrite + Unpin,
+    S: ChannelKind,
 {
     let Some(chan_w) = chan_w else {
         return Ok(());
@@ -178,21 +198,36 @@ where
     Ok(())
 }
 
-/// Socket → channel; the socket's EOF becomes SSH EOF. The channel writer
-/// waits for window, so this direction is throttled by the server.
-async fn uplink<R, T>(mut sock: R, mut chan: T, count: &AtomicU64) -> Result<(), Failed>
+/// Socket → channel; the socket's EOF becomes SSH EOF. russh's send waits for
+/// window, so this direction is throttled by the server. Reads go into a buffer
+/// handed to russh as it is (no copy); it starts at [`FIRST_READ`] so an idle
+/// connection stays cheap and grows eightfold while reads fill it.
+async fn uplink<R, S>(
+    mut sock: R,
+    chan: &ChannelWriteHalf<S>,
+    count: &AtomicU64,
+) -> Result<(), Failed>
 where
     R: AsyncRead + Unpin,
-    T: AsyncWrite + Unpin,
+    S: ChannelKind,
 {
-    let mut buf = vec![0u8; COPY_BUFFER];
+    let mut buf = BytesMut::with_capacity(FIRST_READ);
+    let mut chunk = FIRST_READ;
     loop {
-        let n = sock.read(&mut buf).await?;
+        buf.reserve(chunk);
+        let n = sock.read_buf(&mut buf).await?;
         if n == 0 {
-            chan.shutdown().await?;
+            Box::pin(chan.eof()).await.map_err(io::Error::other)?;
             return Ok(());
         }
-        chan.write_all(&buf[..n]).await?;
+        if n >= chunk && chunk < COPY_BUFFER {
+            chunk = (chunk * 8).min(COPY_BUFFER);
+        }
+        // Boxed: russh's send future is large, and it would otherwise sit in
+        // every idle connection's task.
+        Box::pin(chan.data_bytes(buf.split().freeze()))
+            .await
+            .map_err(io::Error::other)?;
         count.fetch_add(n as u64, Ordering::Relaxed);
     }
 }

@@ -81,6 +81,10 @@ pub struct Cli {
     #[arg(short = 'c', value_name = "CIPHER_SPEC", help_heading = "Connection")]
     pub cipher_spec: Option<String>,
 
+    /// Go to the background once authenticated and every forward is set up; the exit status says whether setup succeeded
+    #[arg(short = 'f', help_heading = "Forwarding")]
+    pub background: bool,
+
     /// Port to connect to on the remote host
     #[arg(short = 'p', value_name = "PORT", help_heading = "Connection")]
     pub port: Option<u16>,

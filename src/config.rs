@@ -8,6 +8,8 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::cli::Cli;
 use crate::exit::Failure;
+use crate::forward::permit::RemoteOpen;
+use crate::listen_unix::{self, StreamLocal};
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
 use crate::proxy::Proxy;
 use crate::spec::{self, ForwardSpec};
@@ -44,6 +46,10 @@ pub struct TunnelConfig {
     pub server_alive_interval: Option<Duration>,
     pub server_alive_count_max: usize,
     pub forwards: Vec<ForwardSpec>,
+    /// StreamLocalBindUnlink and StreamLocalBindMask, for local socket files.
+    pub stream_local: StreamLocal,
+    /// PermitRemoteOpen, for reverse dynamic forwards.
+    pub permit_remote_open: RemoteOpen,
     /// How bytes reach the server: TCP, a ProxyCommand or a jump host.
     pub proxy: Proxy,
     /// AddressFamily (`-4`, `-6`).
@@ -212,6 +218,14 @@ impl TunnelConfig {
             server_alive_interval: options.server_alive_interval,
             server_alive_count_max: options.server_alive_count_max.unwrap_or(3),
             forwards,
+            stream_local: StreamLocal {
+                unlink: options.stream_local_bind_unlink.unwrap_or(false),
+                mask: options
+                    .stream_local_bind_mask
+                    .unwrap_or(listen_unix::DEFAULT_MASK),
+            },
+            permit_remote_open: RemoteOpen::parse(options.permit_remote_open.as_deref())
+                .map_err(|e| anyhow!(e))?,
         })
     }
 

@@ -74,6 +74,8 @@ pub struct Events {
 struct Sinks {
     json: bool,
     ready_fd: Mutex<Option<std::fs::File>>,
+    /// `-f`: leave the terminal once the ready line is written.
+    detach: bool,
 }
 
 impl Events {
@@ -85,10 +87,17 @@ impl Events {
     /// Events that also go to stdout as JSON lines (`--json`), and a readiness
     /// line to `ready_fd` when given.
     pub fn new(json: bool, ready_fd: Option<std::fs::File>) -> Self {
+        Self::detaching(json, ready_fd, false)
+    }
+
+    /// As [`Events::new`]; with `detach`, the process also leaves its terminal
+    /// (see [`crate::background::detach`]) once the ready line is written.
+    pub fn detaching(json: bool, ready_fd: Option<std::fs::File>, detach: bool) -> Self {
         Events {
             inner: Arc::new(Sinks {
                 json,
                 ready_fd: Mutex::new(ready_fd),
+                detach,
             }),
         }
     }
@@ -115,6 +124,9 @@ impl Events {
                 .take()
             {
                 let _ = writeln!(fd, "READY");
+                if self.inner.detach {
+                    crate::background::detach(self.inner.json);
+                }
             }
             notify_systemd("READY=1");
         }
@@ -133,6 +145,9 @@ pub fn ready_file(fd: i32) -> anyhow::Result<std::fs::File> {
     if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
         anyhow::bail!("--ready-fd {fd}: file descriptor {fd} is not open");
     }
+    // Not passed on to programs sshtun starts (a ProxyCommand), so the reader
+    // sees EOF when this process ends. SAFETY: F_SETFD changes only that flag.
+    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
     // SAFETY: the descriptor is open, and nothing else in this process owns it:
     // it was inherited for exactly this purpose.
     Ok(unsafe { std::fs::File::from_raw_fd(fd) })

@@ -18,16 +18,19 @@
 //!   (agent, key files, passwords), prompting via [`prompt`] only on a terminal.
 //! - [`forward`] sets up each forward on the session: [`forward::local`] (-L),
 //!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D, with the SOCKS
-//!   handshake in [`socks`]); [`listen`] binds their listeners and
-//!   [`bridge`] copies bytes between an accepted socket and its SSH channel.
+//!   handshake in [`socks`] and [`socks4`]); [`listen`] and [`listen_unix`]
+//!   bind their listeners (TCP, Unix-domain sockets) and [`bridge`] copies
+//!   bytes between an accepted socket and its SSH channel.
 //! - [`stdio`] is `-W host:port`: stdin and stdout joined to one channel.
 //! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
-//!   wait for a signal or the end of the session, shut down.
+//!   wait for a signal or the end of the session, shut down; [`background`]
+//!   is `-f`, which returns only once that setup succeeded or failed.
 //! - [`serve`] is `sshtun serve`, a forwarding-only SSH server (russh's server
 //!   side) used for demos, tests and locked-down tunnel endpoints.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
+pub mod background;
 pub mod backoff;
 pub mod bridge;
 pub mod cli;
@@ -39,6 +42,7 @@ pub mod forward;
 pub mod known_hosts;
 pub mod link;
 pub mod listen;
+pub mod listen_unix;
 pub mod options;
 pub mod preferred;
 pub mod prompt;
@@ -46,6 +50,7 @@ pub mod proxy;
 pub mod serve;
 pub mod session;
 pub mod socks;
+pub mod socks4;
 pub mod spec;
 pub mod ssh_config;
 pub mod stdio;

@@ -4,14 +4,40 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::task::{Context as TaskContext, Poll};
 
 use anyhow::{Context, Result, anyhow};
 use socket2::{Domain, Socket, Type};
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::spec::Bind;
 
 const BACKLOG: i32 = 1024;
+
+/// What the forwards accept from: a TCP listener, or a Unix socket
+/// ([`crate::listen_unix`]). Yields each connection and its peer address.
+pub trait Accept: Send + Sync + 'static {
+    type Stream: crate::bridge::Socket + AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    fn poll_accept(&self, cx: &mut TaskContext<'_>)
+    -> Poll<io::Result<(Self::Stream, SocketAddr)>>;
+}
+
+/// The originator address reported for connections from a Unix socket (the
+/// one ssh sends: some servers refuse an empty one).
+pub const UNIX_PEER: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 65535);
+
+impl Accept for TcpListener {
+    type Stream = TcpStream;
+
+    fn poll_accept(&self, cx: &mut TaskContext<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        TcpListener::poll_accept(self, cx).map_ok(|(socket, peer)| {
+            let _ = socket.set_nodelay(true);
+            (socket, peer)
+        })
+    }
+}
 
 fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;

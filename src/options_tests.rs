@@ -113,6 +113,8 @@ fn config_forwards_have_a_space_before_the_target() {
     o.apply("LocalForward", "8080 localhost:80").unwrap();
     o.apply("RemoteForward", "*:9000 db:5432").unwrap();
     o.apply("DynamicForward", "127.0.0.1:1080").unwrap();
+    o.apply("RemoteForward", "1080").unwrap();
+    o.apply("RemoteForward", "/tmp/r.sock /tmp/l.sock").unwrap();
     assert_eq!(
         o.local_forwards,
         [
@@ -120,7 +122,14 @@ fn config_forwards_have_a_space_before_the_target() {
             parse_local("[::1]:8081:[::1]:81").unwrap()
         ]
     );
-    assert_eq!(o.remote_forwards, [parse_remote("*:9000:db:5432").unwrap()]);
+    assert_eq!(
+        o.remote_forwards,
+        [
+            parse_remote("*:9000:db:5432").unwrap(),
+            parse_remote("1080").unwrap(),
+            parse_remote("/tmp/r.sock:/tmp/l.sock").unwrap()
+        ]
+    );
     assert_eq!(
         o.dynamic_forwards,
         [parse_dynamic("127.0.0.1:1080").unwrap()]
@@ -133,6 +142,11 @@ fn config_forwards_have_a_space_before_the_target() {
             "missing target argument",
         ),
         ("LocalForward", "a b c", "bad forwarding specification"),
+        (
+            "RemoteForward",
+            "9000:localhost:80",
+            "bad forwarding specification",
+        ),
         ("LocalForward", "x localhost:80", "bad port 'x'"),
         (
             "DynamicForward",

@@ -16,9 +16,45 @@ pub fn terminal_available() -> bool {
         .is_ok()
 }
 
-/// Reads a secret (passphrase, password) without echo.
+/// Reads a secret (passphrase, password) without echo. Echo is turned off
+/// before the prompt is shown, so even an answer typed ahead of the prompt is
+/// never displayed, and restored afterwards whatever happens.
 pub fn secret(prompt: &str) -> Result<String> {
-    rpassword::prompt_password(prompt).context("could not read from the terminal")
+    use std::os::fd::AsRawFd;
+    let tty = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .context("no terminal to ask on (/dev/tty)")?;
+    let fd = tty.as_raw_fd();
+    // SAFETY: termios is plain data; tcgetattr fills it for an open descriptor.
+    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+        bail!("/dev/tty is not a terminal");
+    }
+    let mut quiet = saved;
+    quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
+    quiet.c_lflag |= libc::ICANON;
+    // SAFETY: fd is open and `quiet` is a valid termios derived from the current one.
+    if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
+        bail!("could not turn off echo on the terminal");
+    }
+    let answer = (|| {
+        let mut out = &tty;
+        out.write_all(prompt.as_bytes())?;
+        out.flush()?;
+        let mut line = String::new();
+        BufReader::new(&tty).read_line(&mut line)?;
+        out.write_all(b"\n")?;
+        Ok::<_, std::io::Error>(line)
+    })();
+    // SAFETY: restores the settings read above on the same descriptor.
+    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+    let line = answer.context("could not read from the terminal")?;
+    if line.is_empty() {
+        bail!("no answer on the terminal (end of input)");
+    }
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// Shows `message` and reads one line with echo; returns it without the newline.

@@ -17,7 +17,7 @@ use tracing::{Instrument, debug, info_span, warn};
 
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
-use crate::forward::remote::RemoteForwards;
+use crate::forward::remote::{RemoteForwards, Route};
 use crate::known_hosts::{self, HostKeyPolicy};
 
 /// How long the SSH handshake (banner and key exchange) may take when no
@@ -165,25 +165,22 @@ impl client::Handler for ClientHandler {
             return Ok(());
         };
         let from = format!("{originator_address}:{originator_port}");
-        let span = info_span!("remote", id = crate::forward::next_connection_id(), %from, to = %route.target);
-        let shutdown = self.shutdown.clone();
-        self.tasks.spawn(
-            async move {
-                crate::forward::remote::serve_connection(channel, reply, route, shutdown).await
-            }
-            .instrument(span),
-        );
+        self.serve_forwarded(channel, reply, route, from);
         Ok(())
     }
 
     async fn server_channel_open_forwarded_streamlocal(
         &mut self,
-        _channel: Channel<Msg>,
+        channel: Channel<Msg>,
         socket_path: &str,
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        refuse(reply, &format!("forwarded-streamlocal for {socket_path}")).await
+        let Some(route) = self.remote_forwards.route_for_path(socket_path) else {
+            return refuse(reply, &format!("forwarded-streamlocal for {socket_path}")).await;
+        };
+        self.serve_forwarded(channel, reply, route, socket_path.to_string());
+        Ok(())
     }
 
     async fn server_channel_open_agent_forward(
@@ -255,6 +252,24 @@ impl client::Handler for ClientHandler {
             .unwrap_or_else(|e| e.into_inner())
             .replace(text);
         Ok(())
+    }
+}
+
+impl ClientHandler {
+    /// Serves a connection on one of our -R listeners in its own task.
+    fn serve_forwarded(
+        &self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        route: Route,
+        from: String,
+    ) {
+        let span = info_span!("remote", id = crate::forward::next_connection_id(), %from, to = %route.describe());
+        let shutdown = self.shutdown.clone();
+        self.tasks.spawn(
+            crate::forward::inbound::serve_connection(channel, reply, route, shutdown)
+                .instrument(span),
+        );
     }
 }
 

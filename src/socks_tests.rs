@@ -167,15 +167,16 @@ async fn bind_and_udp_associate_get_0x07_and_unknown_commands_too() {
 #[tokio::test]
 async fn http_request_is_closed_without_a_reply() {
     let (result, received) = exchange(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n").await;
-    assert_refused(&result, "not a SOCKS5 client (first byte 0x47 'G'");
+    assert_refused(&result, "not a SOCKS client (first byte 0x47 'G'");
     assert_eq!(received, b"");
 }
 
 #[tokio::test]
-async fn socks4_is_closed_without_a_reply() {
+async fn socks4_is_dispatched_on_its_first_byte() {
     let (result, received) = exchange(&[4, 1, 0, 80, 127, 0, 0, 1, 0]).await;
-    assert_refused(&result, "SOCKS4 is not supported");
-    assert_eq!(received, b"");
+    assert_eq!(result, Ok(("127.0.0.1".to_string(), 80)));
+    // SOCKS4's 8-byte reply: version 0, 0x5A granted.
+    assert_eq!(received, [0, 0x5A, 0, 0, 0, 0, 0, 0]);
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! Forward specifications and destinations, parsed exactly as ssh(1) reads them.
 //!
 //! `-L [bind:]port:host:hostport`, `-R [bind:]port:host:hostport`, `-D [bind:]port`,
-//! IPv6 addresses in brackets, `*` or an empty bind address for all interfaces.
+//! IPv6 addresses in brackets, `*` or an empty bind address for all interfaces;
+//! either side may be a Unix-domain socket path (a field starting with `/`), and
+//! `-R [bind:]port` without a target is reverse dynamic (SOCKS) forwarding.
 //! Each parses into a [`ForwardSpec`] inside clap's `value_parser`, so a bad spec is
 //! a usage error that names the spec and what is wrong with it.
 
@@ -29,20 +31,31 @@ pub struct Target {
     pub port: u16,
 }
 
+/// Where a forward listens: an address and port, or a Unix-domain socket path
+/// (a field starting with `/`, as ssh decides).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Listen {
+    Tcp { bind: Bind, port: u16 },
+    Unix(String),
+}
+
+/// Where a forward's connections go: a host and port, or a Unix socket path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Tcp(Target),
+    Unix(String),
+}
+
 /// One `-L`, `-R` or `-D` argument.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ForwardSpec {
     /// `-L`: listen here, connect from the server to `target`.
-    Local {
-        bind: Bind,
-        port: u16,
-        target: Target,
-    },
-    /// `-R`: the server listens, connections come back to `target` from here.
+    Local { listen: Listen, target: Endpoint },
+    /// `-R`: the server listens, connections come back to `target` from here;
+    /// without a target (`-R [bind:]port`) they speak SOCKS and name their own.
     Remote {
-        bind: Bind,
-        port: u16,
-        target: Target,
+        listen: Listen,
+        target: Option<Endpoint>,
     },
     /// `-D`: a SOCKS listener here; each request names its own target.
     Dynamic { bind: Bind, port: u16 },
@@ -99,16 +112,24 @@ fn parse_port(s: &str, allow_zero: bool) -> Result<u16, String> {
     Ok(port)
 }
 
-fn parse_bind(s: &str) -> Bind {
+fn parse_bind(s: &str) -> Result<Bind, String> {
     match s {
-        "" | "*" => Bind::All,
-        host => Bind::Host(host.to_string()),
+        "" | "*" => Ok(Bind::All),
+        path if is_path(path) => Err(format!(
+            "bad bind address '{path}': a Unix socket path takes no port"
+        )),
+        host => Ok(Bind::Host(host.to_string())),
     }
 }
 
 fn parse_target(host: &str, port: &str) -> Result<Target, String> {
     if host.is_empty() {
         return Err("missing target host".into());
+    }
+    if is_path(host) {
+        return Err(format!(
+            "bad target '{host}:{port}': a Unix socket path takes no port"
+        ));
     }
     validate_host(host)?;
     Ok(Target {
@@ -117,35 +138,70 @@ fn parse_target(host: &str, port: &str) -> Result<Target, String> {
     })
 }
 
-/// Parses `-L [bind:]port:host:hostport`.
+/// ssh reads a field that starts with `/` as a Unix-domain socket path.
+fn is_path(field: &str) -> bool {
+    field.starts_with('/')
+}
+
+fn parse_path(path: &str) -> Result<String, String> {
+    if path.chars().any(|c| c.is_control()) {
+        return Err(format!(
+            "bad socket path {path:?}: contains control characters"
+        ));
+    }
+    Ok(path.to_string())
+}
+
+fn tcp_listen(bind: Option<&str>, port: &str) -> Result<Listen, String> {
+    Ok(Listen::Tcp {
+        bind: bind.map(parse_bind).transpose()?.unwrap_or(Bind::Default),
+        port: parse_port(port, true)?,
+    })
+}
+
+/// Parses `-L [bind:]port:host:hostport`, `-L [bind:]port:/path`,
+/// `-L /path:host:hostport` or `-L /path:/path`.
 pub fn parse_local(spec: &str) -> Result<ForwardSpec, String> {
-    let (bind, port, target) = parse_listen_target(spec)?;
-    Ok(ForwardSpec::Local { bind, port, target })
-}
-
-/// Parses `-R [bind:]port:host:hostport`.
-pub fn parse_remote(spec: &str) -> Result<ForwardSpec, String> {
-    let (bind, port, target) = parse_listen_target(spec)?;
-    Ok(ForwardSpec::Remote { bind, port, target })
-}
-
-fn parse_listen_target(spec: &str) -> Result<(Bind, u16, Target), String> {
-    let fields = split_fields(spec)?;
-    match fields.as_slice() {
-        [port, host, hostport] => Ok((
-            Bind::Default,
-            parse_port(port, true)?,
-            parse_target(host, hostport)?,
-        )),
-        [bind, port, host, hostport] => Ok((
-            parse_bind(bind),
-            parse_port(port, true)?,
-            parse_target(host, hostport)?,
-        )),
-        _ => Err(format!(
+    match parse_listen_target(spec, false)? {
+        (listen, Some(target)) => Ok(ForwardSpec::Local { listen, target }),
+        (_, None) => Err(format!(
             "bad forwarding specification '{spec}': expected [bind_address:]port:host:hostport"
         )),
     }
+}
+
+/// Parses `-R` as [`parse_local`] does, plus `-R [bind:]port` (and `-R /path`)
+/// with no target: reverse dynamic (SOCKS) forwarding.
+pub fn parse_remote(spec: &str) -> Result<ForwardSpec, String> {
+    let (listen, target) = parse_listen_target(spec, true)?;
+    Ok(ForwardSpec::Remote { listen, target })
+}
+
+/// The listen and target sides of a spec, chosen as ssh's parse_forward does:
+/// by the number of fields and which of them are paths. Without a target is
+/// only allowed when `dynamic` (reverse dynamic forwarding).
+fn parse_listen_target(spec: &str, dynamic: bool) -> Result<(Listen, Option<Endpoint>), String> {
+    let fields = split_fields(spec)?;
+    let tcp = |host: &str, port: &str| parse_target(host, port).map(Endpoint::Tcp);
+    let unix = |path: &str| parse_path(path).map(Endpoint::Unix);
+    let listen_unix = |path: &str| parse_path(path).map(Listen::Unix);
+    let parsed = match fields.as_slice() {
+        [path] if dynamic && is_path(path) => (listen_unix(path)?, None),
+        [port] if dynamic => (tcp_listen(None, port)?, None),
+        [a, b] if is_path(a) && is_path(b) => (listen_unix(a)?, Some(unix(b)?)),
+        [port, path] if is_path(path) => (tcp_listen(None, port)?, Some(unix(path)?)),
+        [bind, port] if dynamic && !is_path(bind) => (tcp_listen(Some(bind), port)?, None),
+        [bind, port, path] if is_path(path) => (tcp_listen(Some(bind), port)?, Some(unix(path)?)),
+        [path, host, port] if is_path(path) => (listen_unix(path)?, Some(tcp(host, port)?)),
+        [port, host, hostport] => (tcp_listen(None, port)?, Some(tcp(host, hostport)?)),
+        [bind, port, host, hostport] => (tcp_listen(Some(bind), port)?, Some(tcp(host, hostport)?)),
+        _ => {
+            return Err(format!(
+                "bad forwarding specification '{spec}': expected [bind_address:]port:host:hostport"
+            ));
+        }
+    };
+    Ok(parsed)
 }
 
 /// Parses `-D [bind:]port`.
@@ -157,7 +213,7 @@ pub fn parse_dynamic(spec: &str) -> Result<ForwardSpec, String> {
             port: parse_port(port, true)?,
         }),
         [bind, port] => Ok(ForwardSpec::Dynamic {
-            bind: parse_bind(bind),
+            bind: parse_bind(bind)?,
             port: parse_port(port, true)?,
         }),
         _ => Err(format!(
@@ -240,11 +296,36 @@ impl fmt::Display for Target {
     }
 }
 
+impl fmt::Display for Listen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Listen::Tcp { bind, port } => write!(f, "{bind}{port}"),
+            Listen::Unix(path) => f.write_str(path),
+        }
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Endpoint::Tcp(target) => target.fmt(f),
+            Endpoint::Unix(path) => f.write_str(path),
+        }
+    }
+}
+
 impl fmt::Display for ForwardSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ForwardSpec::Local { bind, port, target } => write!(f, "-L {bind}{port}:{target}"),
-            ForwardSpec::Remote { bind, port, target } => write!(f, "-R {bind}{port}:{target}"),
+            ForwardSpec::Local { listen, target } => write!(f, "-L {listen}:{target}"),
+            ForwardSpec::Remote {
+                listen,
+                target: Some(target),
+            } => write!(f, "-R {listen}:{target}"),
+            ForwardSpec::Remote {
+                listen,
+                target: None,
+            } => write!(f, "-R {listen}"),
             ForwardSpec::Dynamic { bind, port } => write!(f, "-D {bind}{port}"),
         }
     }

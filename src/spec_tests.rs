@@ -1,10 +1,18 @@
 use super::*;
 
-fn t(host: &str, port: u16) -> Target {
-    Target {
+fn t(host: &str, port: u16) -> Endpoint {
+    Endpoint::Tcp(Target {
         host: host.into(),
         port,
-    }
+    })
+}
+
+fn tcp(bind: Bind, port: u16) -> Listen {
+    Listen::Tcp { bind, port }
+}
+
+fn path(p: &str) -> String {
+    p.to_string()
 }
 
 #[test]
@@ -13,64 +21,56 @@ fn local_specs() {
         (
             "8080:intranet:80",
             ForwardSpec::Local {
-                bind: Bind::Default,
-                port: 8080,
+                listen: tcp(Bind::Default, 8080),
                 target: t("intranet", 80),
             },
         ),
         (
             "0:db:5432",
             ForwardSpec::Local {
-                bind: Bind::Default,
-                port: 0,
+                listen: tcp(Bind::Default, 0),
                 target: t("db", 5432),
             },
         ),
         (
             "127.0.0.2:8080:db:5432",
             ForwardSpec::Local {
-                bind: Bind::Host("127.0.0.2".into()),
-                port: 8080,
+                listen: tcp(Bind::Host("127.0.0.2".into()), 8080),
                 target: t("db", 5432),
             },
         ),
         (
             "*:8080:db:5432",
             ForwardSpec::Local {
-                bind: Bind::All,
-                port: 8080,
+                listen: tcp(Bind::All, 8080),
                 target: t("db", 5432),
             },
         ),
         (
             ":8080:db:5432",
             ForwardSpec::Local {
-                bind: Bind::All,
-                port: 8080,
+                listen: tcp(Bind::All, 8080),
                 target: t("db", 5432),
             },
         ),
         (
             "localhost:8080:db:5432",
             ForwardSpec::Local {
-                bind: Bind::Host("localhost".into()),
-                port: 8080,
+                listen: tcp(Bind::Host("localhost".into()), 8080),
                 target: t("db", 5432),
             },
         ),
         (
             "[::1]:8080:[fe80::1]:80",
             ForwardSpec::Local {
-                bind: Bind::Host("::1".into()),
-                port: 8080,
+                listen: tcp(Bind::Host("::1".into()), 8080),
                 target: t("fe80::1", 80),
             },
         ),
         (
             "8080:[::1]:80",
             ForwardSpec::Local {
-                bind: Bind::Default,
-                port: 8080,
+                listen: tcp(Bind::Default, 8080),
                 target: t("::1", 80),
             },
         ),
@@ -85,17 +85,15 @@ fn remote_and_dynamic_specs() {
     assert_eq!(
         parse_remote("9000:localhost:3000").unwrap(),
         ForwardSpec::Remote {
-            bind: Bind::Default,
-            port: 9000,
-            target: t("localhost", 3000)
+            listen: tcp(Bind::Default, 9000),
+            target: Some(t("localhost", 3000))
         }
     );
     assert_eq!(
         parse_remote("0.0.0.0:9000:localhost:3000").unwrap(),
         ForwardSpec::Remote {
-            bind: Bind::Host("0.0.0.0".into()),
-            port: 9000,
-            target: t("localhost", 3000)
+            listen: tcp(Bind::Host("0.0.0.0".into()), 9000),
+            target: Some(t("localhost", 3000))
         }
     );
     let dynamic: &[(&str, ForwardSpec)] = &[
@@ -130,6 +128,63 @@ fn remote_and_dynamic_specs() {
     ];
     for (input, want) in dynamic {
         assert_eq!(&parse_dynamic(input).unwrap(), want, "input {input}");
+    }
+}
+
+#[test]
+fn unix_socket_and_reverse_dynamic_specs() {
+    let local: &[(&str, ForwardSpec)] = &[
+        (
+            "/tmp/l.sock:db:5432",
+            ForwardSpec::Local {
+                listen: Listen::Unix(path("/tmp/l.sock")),
+                target: t("db", 5432),
+            },
+        ),
+        (
+            "8080:/run/app.sock",
+            ForwardSpec::Local {
+                listen: tcp(Bind::Default, 8080),
+                target: Endpoint::Unix(path("/run/app.sock")),
+            },
+        ),
+        (
+            "127.0.0.1:8080:/run/app.sock",
+            ForwardSpec::Local {
+                listen: tcp(Bind::Host("127.0.0.1".into()), 8080),
+                target: Endpoint::Unix(path("/run/app.sock")),
+            },
+        ),
+        (
+            "/a.sock:/b.sock",
+            ForwardSpec::Local {
+                listen: Listen::Unix(path("/a.sock")),
+                target: Endpoint::Unix(path("/b.sock")),
+            },
+        ),
+    ];
+    for (input, want) in local {
+        assert_eq!(&parse_local(input).unwrap(), want, "input {input}");
+        let remote = parse_remote(input).unwrap();
+        let ForwardSpec::Local { listen, target } = want.clone() else {
+            unreachable!()
+        };
+        let target = Some(target);
+        assert_eq!(remote, ForwardSpec::Remote { listen, target }, "-R {input}");
+    }
+    let reverse: &[(&str, Listen)] = &[
+        ("8080", tcp(Bind::Default, 8080)),
+        ("0", tcp(Bind::Default, 0)),
+        ("*:1080", tcp(Bind::All, 1080)),
+        ("[::1]:1080", tcp(Bind::Host("::1".into()), 1080)),
+        ("/tmp/socks.sock", Listen::Unix(path("/tmp/socks.sock"))),
+    ];
+    for (input, listen) in reverse {
+        let want = ForwardSpec::Remote {
+            listen: listen.clone(),
+            target: None,
+        };
+        assert_eq!(parse_remote(input).unwrap(), want, "input {input}");
     }
 }
 
@@ -169,6 +224,30 @@ fn bad_specs_say_what_is_wrong() {
         ("", parse_dynamic, "bad port ''"),
         ("-1", parse_dynamic, "bad port '-1'"),
         ("a:b:c", parse_dynamic, "expected [bind_address:]port"),
+        (
+            "/l.sock",
+            parse_local,
+            "expected [bind_address:]port:host:hostport",
+        ),
+        (
+            "/l.sock:80",
+            parse_remote,
+            "expected [bind_address:]port:host:hostport",
+        ),
+        (
+            "/l.sock:80:db:80",
+            parse_local,
+            "a Unix socket path takes no port",
+        ),
+        (
+            "8080:/db:80",
+            parse_local,
+            "a Unix socket path takes no port",
+        ),
+        ("/a\tb:db:80", parse_local, "contains control characters"),
+        ("x:/b.sock", parse_local, "bad port 'x'"),
+        ("http", parse_remote, "bad port 'http'"),
+        ("/d.sock", parse_dynamic, "bad port '/d.sock'"),
     ];
     for (input, parse, want) in cases {
         let err = parse(input).unwrap_err();
@@ -216,10 +295,30 @@ fn destinations() {
 
 #[test]
 fn display_round_trips() {
-    for input in ["8080:db:5432", "[::1]:8080:[fe80::1]:80", "*:1:h:2"] {
+    for input in [
+        "8080:db:5432",
+        "[::1]:8080:[fe80::1]:80",
+        "*:1:h:2",
+        "/l.sock:db:80",
+        "80:/r.sock",
+        "/a.sock:/b.sock",
+        "[::1]:80:/r.sock",
+    ] {
         let spec = parse_local(input).unwrap();
         let shown = spec.to_string();
+        assert_eq!(shown, format!("-L {input}"));
         assert_eq!(parse_local(shown.trim_start_matches("-L ")).unwrap(), spec);
+    }
+    for input in [
+        "9000",
+        "*:0",
+        "/s.sock",
+        "0:/l.sock",
+        "/r.sock:localhost:22",
+    ] {
+        let spec = parse_remote(input).unwrap();
+        assert_eq!(spec.to_string(), format!("-R {input}"));
+        assert_eq!(parse_flagged(&spec.to_string()).unwrap(), spec);
     }
 }
 
@@ -228,8 +327,7 @@ fn flagged_specs() {
     assert_eq!(
         parse_flagged("-L 8080:db:80").unwrap(),
         ForwardSpec::Local {
-            bind: Bind::Default,
-            port: 8080,
+            listen: tcp(Bind::Default, 8080),
             target: t("db", 80)
         }
     );
@@ -243,9 +341,8 @@ fn flagged_specs() {
     assert_eq!(
         parse_flagged(" -R 0:localhost:22 ").unwrap(),
         ForwardSpec::Remote {
-            bind: Bind::Default,
-            port: 0,
-            target: t("localhost", 22)
+            listen: tcp(Bind::Default, 0),
+            target: Some(t("localhost", 22))
         }
     );
     for bad in ["", "-", "-X 1", "8080:db:80", "-L"] {

@@ -18,7 +18,7 @@ use crate::config::TunnelConfig;
 use crate::events::{Event, Events};
 use crate::exit::Failure;
 use crate::forward::remote::RemoteForwards;
-use crate::forward::set::{ForwardSet, ForwardStatus};
+use crate::forward::set::{ForwardOptions, ForwardSet, ForwardStatus};
 use crate::link::{self, Link, SessionHandle};
 use crate::session::{self, SessionEnd};
 
@@ -105,7 +105,7 @@ impl Tunnel {
             name,
             link.clone(),
             remote.clone(),
-            config.gateway_ports,
+            ForwardOptions::from_config(&config),
             events.clone(),
             shutdown.clone(),
             tasks.clone(),

@@ -44,7 +44,18 @@ pub fn init_logging(verbose: u8, quiet: bool) {
 pub fn main(cli: Cli) -> u8 {
     init_logging(cli.verbose, cli.quiet);
     let detailed = cli.detailed_exit_codes;
-    let events = match events_for(&cli.run) {
+    if cli.background && !cli.print_config {
+        // The child -f starts has both the marker and the pipe; it runs on.
+        match (crate::background::is_child(), cli.run.ready_fd) {
+            (true, Some(_)) => {}
+            (false, Some(_)) => {
+                eprintln!("sshtun: -f cannot be combined with --ready-fd");
+                return Failure::Usage.exit_code(detailed);
+            }
+            (_, None) => return crate::background::run_parent(),
+        }
+    }
+    let events = match events_for(&cli.run, cli.background) {
         Ok(events) => events,
         Err(e) => {
             eprintln!("sshtun: {e:#}");
@@ -76,12 +87,12 @@ pub fn main(cli: Cli) -> u8 {
 }
 
 /// The event sinks `--json` and `--ready-fd` ask for.
-fn events_for(run: &RunArgs) -> Result<Events> {
+fn events_for(run: &RunArgs, background: bool) -> Result<Events> {
     let ready = match run.ready_fd {
         None => None,
         Some(fd) => Some(crate::events::ready_file(fd).context(Failure::Usage)?),
     };
-    Ok(Events::new(run.json, ready))
+    Ok(Events::detaching(run.json, ready, background))
 }
 
 /// Resolves when SIGINT or SIGTERM arrives.

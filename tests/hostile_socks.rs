@@ -108,13 +108,13 @@ fn hostile_socks_requests_get_their_reply_and_close_only_their_connection() {
             "HTTP instead of SOCKS",
             http.to_vec(),
             vec![],
-            "not a SOCKS5 client (first byte 0x47 'G'",
+            "not a SOCKS client (first byte 0x47 'G'",
         ),
         (
             "TLS ClientHello instead of SOCKS",
             vec![0x16, 3, 1, 0, 0xa5, 1, 0, 0, 0xa1],
             vec![],
-            "not a SOCKS5 client (first byte 0x16)",
+            "not a SOCKS client (first byte 0x16)",
         ),
     ];
     for (i, (what, input, want, log)) in cases.into_iter().enumerate() {

@@ -12,7 +12,8 @@ use proptest::prelude::*;
 use sshtun::known_hosts::parse_line;
 use sshtun::options::{Options, split_option};
 use sshtun::spec::{
-    Bind, ForwardSpec, Target, parse_destination, parse_dynamic, parse_local, parse_remote,
+    Bind, Endpoint, ForwardSpec, Listen, Target, parse_destination, parse_dynamic, parse_local,
+    parse_remote,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -37,18 +38,29 @@ fn target() -> impl Strategy<Value = Target> {
     (host(), 1..=u16::MAX).prop_map(|(host, port)| Target { host, port })
 }
 
+fn path() -> impl Strategy<Value = String> {
+    "/[a-z]{1,10}(/[a-z0-9_.-]{1,8}){0,2}"
+}
+
+fn listen() -> impl Strategy<Value = Listen> {
+    prop_oneof![
+        (bind(), any::<u16>()).prop_map(|(bind, port)| Listen::Tcp { bind, port }),
+        path().prop_map(Listen::Unix),
+    ]
+}
+
+fn endpoint() -> impl Strategy<Value = Endpoint> {
+    prop_oneof![
+        target().prop_map(Endpoint::Tcp),
+        path().prop_map(Endpoint::Unix)
+    ]
+}
+
 fn forward_spec() -> impl Strategy<Value = ForwardSpec> {
     prop_oneof![
-        (bind(), any::<u16>(), target()).prop_map(|(bind, port, target)| ForwardSpec::Local {
-            bind,
-            port,
-            target
-        }),
-        (bind(), any::<u16>(), target()).prop_map(|(bind, port, target)| ForwardSpec::Remote {
-            bind,
-            port,
-            target
-        }),
+        (listen(), endpoint()).prop_map(|(listen, target)| ForwardSpec::Local { listen, target }),
+        (listen(), proptest::option::of(endpoint()))
+            .prop_map(|(listen, target)| ForwardSpec::Remote { listen, target }),
         (bind(), any::<u16>()).prop_map(|(bind, port)| ForwardSpec::Dynamic { bind, port }),
     ]
 }

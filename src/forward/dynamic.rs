@@ -51,7 +51,7 @@ async fn connection(
     debug!("CONNECT {host}:{port}");
     match open_direct(&link, &host, port, peer).await {
         Ok(channel) => match request.succeed().await {
-            Ok(socket) => counted.finish(bridge::join(socket, channel).await),
+            Ok(socket) => counted.finish(bridge::join_buffered(socket, channel).await),
             Err(e) => debug!("client went away before the reply: {e}"),
         },
         Err(e) => {

@@ -1,24 +1,25 @@
-//! `-L`: accept locally, open a direct-tcpip channel to the target for each
-//! connection, and join the two.
+//! `-L`: accept locally (TCP or a Unix socket), open a channel to the target
+//! for each connection (direct-tcpip, or direct-streamlocal for a path), and
+//! join the two.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, info_span, warn};
 
 use super::stats::ForwardStats;
-use super::{accept_loop, next_connection_id, open_direct};
+use super::{accept_loop, next_connection_id, open_endpoint};
 use crate::bridge;
 use crate::link::Link;
-use crate::spec::Target;
+use crate::listen::Accept;
+use crate::spec::Endpoint;
 
 /// Serves one -L listener until `shutdown`.
-pub async fn serve(
-    listener: TcpListener,
-    target: Target,
+pub async fn serve<L: Accept>(
+    listener: L,
+    target: Endpoint,
     link: Arc<Link>,
     stats: Arc<ForwardStats>,
     shutdown: CancellationToken,
@@ -31,15 +32,17 @@ pub async fn serve(
     .await
 }
 
-async fn connection(
-    socket: TcpStream,
+async fn connection<S>(
+    socket: S,
     peer: SocketAddr,
-    target: Target,
+    target: Endpoint,
     link: Arc<Link>,
     stats: Arc<ForwardStats>,
-) {
+) where
+    S: bridge::Socket,
+{
     let counted = stats.open();
-    match open_direct(&link, &target.host, target.port, peer).await {
+    match open_endpoint(&link, &target, peer).await {
         Ok(channel) => counted.finish(bridge::join(socket, channel).await),
         Err(e) => {
             counted.failed();

@@ -1,9 +1,12 @@
-//! Forwards carried over one SSH session: [`local`] (-L), [`remote`] (-R) and
+//! Forwards carried over one SSH session: [`local`] (-L), [`remote`] (-R, its
+//! connections served by [`inbound`], reverse SOCKS limited by [`permit`]) and
 //! [`dynamic`] (-D). Each accepted connection becomes its own SSH channel and
 //! runs in its own task, with a span naming the connection.
 
 pub mod dynamic;
+pub mod inbound;
 pub mod local;
+pub mod permit;
 pub mod remote;
 pub mod set;
 pub mod stats;
@@ -12,12 +15,13 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
 use crate::link::Link;
+use crate::listen::Accept;
+use crate::spec::Endpoint;
 
 /// How long opening one channel may take before the connection is dropped.
 pub const CHANNEL_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,25 +31,26 @@ pub const LOCAL_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Accepts connections on `listener` until `shutdown`, handing each to `serve`
 /// in its own tracked task. Running out of descriptors pauses accepting briefly
 /// instead of spinning or exiting.
-pub async fn accept_loop<F, Fut>(
-    listener: TcpListener,
+/// The listener is dropped on return (a Unix socket file with it).
+pub async fn accept_loop<L, F, Fut>(
+    listener: L,
     shutdown: CancellationToken,
     tasks: TaskTracker,
     serve: F,
 ) where
-    F: Fn(TcpStream, std::net::SocketAddr) -> Fut,
+    L: Accept,
+    F: Fn(L::Stream, std::net::SocketAddr) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let mut exhausted = false;
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => return,
-            accepted = listener.accept() => accepted,
+            accepted = std::future::poll_fn(|cx| listener.poll_accept(cx)) => accepted,
         };
         match accepted {
             Ok((socket, peer)) => {
                 exhausted = false;
-                let _ = socket.set_nodelay(true);
                 tasks.spawn(serve(socket, peer));
             }
             Err(e) if is_fd_exhaustion(&e) => {
@@ -102,6 +107,28 @@ pub async fn open_direct(
         peer.ip().to_string(),
         u32::from(peer.port()),
     );
+    finish_open(open).await
+}
+
+/// Opens a channel to `target` on the server: direct-tcpip for a host and
+/// port, direct-streamlocal@openssh.com for a Unix socket path.
+pub async fn open_endpoint(
+    link: &Arc<Link>,
+    target: &Endpoint,
+    peer: std::net::SocketAddr,
+) -> Result<russh::Channel<russh::client::Msg>, OpenError> {
+    match target {
+        Endpoint::Tcp(t) => open_direct(link, &t.host, t.port, peer).await,
+        Endpoint::Unix(path) => {
+            let session = link.session().await.ok_or(OpenError::NoSession)?;
+            finish_open(session.channel_open_direct_streamlocal(path.as_str())).await
+        }
+    }
+}
+
+async fn finish_open(
+    open: impl std::future::Future<Output = Result<russh::Channel<russh::client::Msg>, russh::Error>>,
+) -> Result<russh::Channel<russh::client::Msg>, OpenError> {
     match tokio::time::timeout(CHANNEL_OPEN_TIMEOUT, open).await {
         Err(_) => Err(OpenError::TimedOut),
         Ok(Err(russh::Error::ChannelOpenFailure(reason))) => Err(OpenError::Refused(reason)),

@@ -9,15 +9,38 @@ use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::info;
 
-use super::remote::{self, RemoteForwards, Route};
+use super::permit::RemoteOpen;
+use super::remote::{self, RemoteForwards, Route, describe_target};
 use super::stats::{ForwardStats, StatsSnapshot};
 use super::{dynamic, local};
 use crate::events::{Event, Events};
-use crate::link::{Link, SessionHandle};
-use crate::listen;
-use crate::spec::ForwardSpec;
+use crate::link::Link;
+use crate::listen_unix::{self, StreamLocal};
+use crate::spec::{ForwardSpec, Listen};
+use crate::{config::TunnelConfig, listen};
+
+/// How this tunnel's forwards listen and what reverse SOCKS may reach.
+#[derive(Debug, Clone, Default)]
+pub struct ForwardOptions {
+    /// -g / GatewayPorts: local TCP listeners on every interface.
+    pub gateway_ports: bool,
+    /// StreamLocalBindUnlink / StreamLocalBindMask for local socket files.
+    pub stream_local: StreamLocal,
+    /// PermitRemoteOpen, for reverse dynamic (-R without a target) forwards.
+    pub permit_remote_open: Arc<RemoteOpen>,
+}
+
+impl ForwardOptions {
+    pub fn from_config(config: &TunnelConfig) -> Self {
+        ForwardOptions {
+            gateway_ports: config.gateway_ports,
+            stream_local: config.stream_local,
+            permit_remote_open: Arc::new(config.permit_remote_open.clone()),
+        }
+    }
+}
 
 /// One forward that is set up (or, for -R, waiting to be set up again).
 struct Active {
@@ -51,7 +74,7 @@ pub struct ForwardSet {
     tunnel: String,
     link: Arc<Link>,
     remote: Arc<RemoteForwards>,
-    gateway_ports: bool,
+    options: ForwardOptions,
     events: Events,
     shutdown: CancellationToken,
     tasks: TaskTracker,
@@ -69,19 +92,26 @@ pub fn kind(spec: &ForwardSpec) -> &'static str {
 
 fn target_of(spec: &ForwardSpec) -> String {
     match spec {
-        ForwardSpec::Local { target, .. } | ForwardSpec::Remote { target, .. } => {
-            target.to_string()
-        }
+        ForwardSpec::Local { target, .. } => target.to_string(),
+        ForwardSpec::Remote { target, .. } => describe_target(target.as_ref()),
         ForwardSpec::Dynamic { .. } => "socks".to_string(),
     }
 }
 
 impl ForwardSet {
+    fn route(&self, target: Option<crate::spec::Endpoint>, stats: Arc<ForwardStats>) -> Route {
+        Route {
+            target,
+            stats,
+            permit: self.options.permit_remote_open.clone(),
+        }
+    }
+
     pub fn new(
         tunnel: &str,
         link: Arc<Link>,
         remote: Arc<RemoteForwards>,
-        gateway_ports: bool,
+        options: ForwardOptions,
         events: Events,
         shutdown: CancellationToken,
         tasks: TaskTracker,
@@ -90,7 +120,7 @@ impl ForwardSet {
             tunnel: tunnel.to_string(),
             link,
             remote,
-            gateway_ports,
+            options,
             events,
             shutdown,
             tasks,
@@ -138,48 +168,68 @@ impl ForwardSet {
         let cancel = self.shutdown.child_token();
         let mut remote_port = None;
         let mut listeners = Vec::new();
+        let (link, tasks) = (self.link.clone(), self.tasks.clone());
         let listen = match spec {
-            ForwardSpec::Local { bind, port, .. } | ForwardSpec::Dynamic { bind, port } => {
+            ForwardSpec::Local {
+                listen: Listen::Tcp { bind, port },
+                ..
+            }
+            | ForwardSpec::Dynamic { bind, port } => {
                 let mut addrs = Vec::new();
-                for listener in listen::bind(bind, *port, self.gateway_ports).await? {
+                for listener in listen::bind(bind, *port, self.options.gateway_ports).await? {
                     addrs.push(listener.local_addr()?.to_string());
-                    let (link, stats, stop, tasks) = (
-                        self.link.clone(),
-                        stats.clone(),
-                        cancel.clone(),
-                        self.tasks.clone(),
-                    );
+                    let (link, stats, stop) = (link.clone(), stats.clone(), cancel.clone());
                     listeners.push(match spec {
-                        ForwardSpec::Local { target, .. } => {
-                            let target = target.clone();
-                            self.tasks
-                                .spawn(local::serve(listener, target, link, stats, stop, tasks))
-                        }
-                        _ => self
-                            .tasks
-                            .spawn(dynamic::serve(listener, link, stats, stop, tasks)),
+                        ForwardSpec::Local { target, .. } => self.tasks.spawn(local::serve(
+                            listener,
+                            target.clone(),
+                            link,
+                            stats,
+                            stop,
+                            tasks.clone(),
+                        )),
+                        _ => self.tasks.spawn(dynamic::serve(
+                            listener,
+                            link,
+                            stats,
+                            stop,
+                            tasks.clone(),
+                        )),
                     });
                 }
                 addrs
             }
-            ForwardSpec::Remote { bind, port, target } => {
+            ForwardSpec::Local {
+                listen: Listen::Unix(path),
+                target,
+            } => {
+                let listener =
+                    listen_unix::bind(std::path::Path::new(path), self.options.stream_local)?;
+                let (target, stop) = (target.clone(), cancel.clone());
+                let serve = local::serve(listener, target, link, stats.clone(), stop, tasks);
+                listeners.push(self.tasks.spawn(serve));
+                vec![path.clone()]
+            }
+            ForwardSpec::Remote { listen, target } => {
                 let session = self
                     .link
                     .try_session()
                     .ok_or_else(|| anyhow!("no SSH session is up"))?;
-                let route = Route {
-                    target: target.clone(),
-                    stats: stats.clone(),
-                };
-                let bound = remote::request(&session, &self.remote, bind, *port, route)
+                let route = self.route(target.clone(), stats.clone());
+                let (listening, bound) = remote::request(&session, &self.remote, listen, route)
                     .await
                     .map_err(|e| {
-                        e.context(format!(
-                            "remote port forwarding failed for listen port {port}"
-                        ))
+                        e.context(match listen {
+                            Listen::Tcp { port, .. } => {
+                                format!("remote port forwarding failed for listen port {port}")
+                            }
+                            Listen::Unix(path) => {
+                                format!("remote port forwarding failed for listen path {path}")
+                            }
+                        })
                     })?;
-                remote_port = Some(bound);
-                vec![format!("{}:{bound}", bind.describe())]
+                remote_port = bound;
+                vec![listening]
             }
         };
         let active = Active {
@@ -209,15 +259,8 @@ impl ForwardSet {
         for listener in removed.listeners {
             let _ = listener.await;
         }
-        if let (ForwardSpec::Remote { bind, .. }, Some(port)) = (&removed.spec, removed.remote_port)
-        {
-            let address = remote::request_address(bind);
-            self.remote.remove(&address, u32::from(port));
-            if let Some(session) = self.link.try_session() {
-                if let Err(e) = session.cancel_tcpip_forward(address, u32::from(port)).await {
-                    warn!("{spec}: the server did not cancel its listener: {e}");
-                }
-            }
+        if let ForwardSpec::Remote { listen, .. } = &removed.spec {
+            self.cancel_remote(spec, listen, removed.remote_port).await;
         }
         self.events.emit(Event::ForwardCancelled {
             tunnel: self.tunnel.clone(),
@@ -225,68 +268,6 @@ impl ForwardSet {
             spec: spec.to_string(),
         });
         Ok(())
-    }
-
-    /// The session carrying -R listeners is gone: they are pending until restored.
-    pub fn remote_lost(&self, reason: &str) {
-        self.remote.clear();
-        for a in self
-            .lock()
-            .iter_mut()
-            .filter(|a| matches!(a.spec, ForwardSpec::Remote { .. }))
-        {
-            a.pending = Some(reason.to_string());
-        }
-    }
-
-    /// Asks a new session for every -R listener again, the same port as before
-    /// when the server had allocated one. Returns how many are still pending.
-    pub async fn restore_remote(&self, session: &SessionHandle) -> usize {
-        let pending: Vec<(ForwardSpec, Option<u16>, Arc<ForwardStats>)> = self
-            .lock()
-            .iter()
-            .filter(|a| a.pending.is_some())
-            .map(|a| (a.spec.clone(), a.remote_port, a.stats.clone()))
-            .collect();
-        let mut still_pending = 0;
-        for (spec, previous, stats) in pending {
-            let ForwardSpec::Remote { bind, port, target } = &spec else {
-                continue;
-            };
-            let ask = previous.unwrap_or(*port);
-            let route = Route {
-                target: target.clone(),
-                stats,
-            };
-            let outcome = remote::request(session, &self.remote, bind, ask, route).await;
-            let mut active = self.lock();
-            let Some(entry) = active.iter_mut().find(|a| a.spec == spec) else {
-                continue;
-            };
-            match outcome {
-                Ok(bound) => {
-                    let listen = format!("{}:{bound}", bind.describe());
-                    info!("{spec}: the server listens again on {listen}");
-                    entry.pending = None;
-                    entry.remote_port = Some(bound);
-                    entry.listen = vec![listen.clone()];
-                    drop(active);
-                    self.events.emit(Event::ForwardReady {
-                        tunnel: self.tunnel.clone(),
-                        kind: kind(&spec),
-                        spec: spec.to_string(),
-                        listen,
-                        target: target.to_string(),
-                    });
-                }
-                Err(e) => {
-                    still_pending += 1;
-                    warn!("{spec}: {e:#}; retrying");
-                    entry.pending = Some(format!("{e:#}"));
-                }
-            }
-        }
-        still_pending
     }
 
     /// How many forwards are set up, and how many of them wait for the server.
@@ -313,3 +294,6 @@ impl ForwardSet {
             .collect()
     }
 }
+
+#[path = "set_remote.rs"]
+mod remote_half;

@@ -14,7 +14,7 @@ use super::{MatchContext, command_line, jump};
 use crate::cli::Cli;
 use crate::exit::Failure;
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
-use crate::spec::{Bind, ForwardSpec, Target};
+use crate::spec::{Bind, Endpoint, ForwardSpec, Listen};
 
 /// The identity files ssh 9.2 tries when none are configured, in its order.
 pub const DEFAULT_IDENTITY_FILES: &[&str] = &[
@@ -53,22 +53,36 @@ fn bind(bind: &Bind, port: u16) -> String {
     }
 }
 
-fn target(target: &Target) -> String {
-    format!("[{}]:{}", target.host, target.port)
+fn listen(listen: &Listen) -> String {
+    match listen {
+        Listen::Tcp { bind: b, port } => bind(b, *port),
+        Listen::Unix(path) => path.clone(),
+    }
+}
+
+/// The target as ssh -G prints it; reverse dynamic forwards show ssh's
+/// placeholder `[socks]:0`.
+fn target(target: Option<&Endpoint>) -> String {
+    match target {
+        Some(Endpoint::Tcp(t)) => format!("[{}]:{}", t.host, t.port),
+        Some(Endpoint::Unix(path)) => path.clone(),
+        None => "[socks]:0".to_string(),
+    }
 }
 
 fn forward(spec: &ForwardSpec) -> (&'static str, String) {
     match spec {
         ForwardSpec::Local {
-            bind: b,
-            port,
+            listen: l,
             target: t,
-        } => ("localforward", format!("{} {}", bind(b, *port), target(t))),
+        } => ("localforward", format!("{} {}", listen(l), target(Some(t)))),
         ForwardSpec::Remote {
-            bind: b,
-            port,
+            listen: l,
             target: t,
-        } => ("remoteforward", format!("{} {}", bind(b, *port), target(t))),
+        } => (
+            "remoteforward",
+            format!("{} {}", listen(l), target(t.as_ref())),
+        ),
         ForwardSpec::Dynamic { bind: b, port } => ("dynamicforward", bind(b, *port)),
     }
 }

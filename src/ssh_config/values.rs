@@ -56,7 +56,13 @@ pub fn parse_forward(key: &str, args: &[String]) -> Result<ForwardSpec, String> 
         "localforward" if args.len() == 2 => spec::parse_local(&joined),
         "remoteforward" if args.len() == 2 => spec::parse_remote(&joined),
         "dynamicforward" if args.len() == 1 => spec::parse_dynamic(&joined),
-        "localforward" | "remoteforward" if args.len() == 1 => {
+        // One argument: reverse dynamic forwarding, `RemoteForward [bind:]port`.
+        "remoteforward" if args.len() == 1 => match spec::parse_remote(&joined) {
+            Ok(spec @ ForwardSpec::Remote { target: None, .. }) => Ok(spec),
+            Ok(_) => Err(format!("bad forwarding specification '{joined}'")),
+            Err(e) => Err(e),
+        },
+        "localforward" if args.len() == 1 => {
             return Err(format!("{key}: missing target argument"));
         }
         _ => {

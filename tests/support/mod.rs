@@ -9,7 +9,8 @@
 //!   as a child process whose exit code and stderr the tests assert on.
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
-//! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
+//! - [`socks`]: minimal SOCKS5 and SOCKS4/4a clients that report the reply code.
+//! - [`unix`]: an echo server and client on Unix-domain sockets.
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
 //! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
 //! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
@@ -27,6 +28,7 @@ pub mod socks;
 pub mod sshd;
 pub mod sshtun;
 pub mod terminal;
+pub mod unix;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -50,6 +52,8 @@ pub use sshd::Sshd;
 pub use sshtun::{Home, Sshtun, authorize};
 #[allow(unused_imports)]
 pub use terminal::{TerminalRun, answer_prompt, assert_no_secret};
+#[allow(unused_imports)]
+pub use unix::*;
 
 /// A key pair made by ssh-keygen.
 #[derive(Debug, Clone)]

@@ -10,6 +10,8 @@ pub const CMD_CONNECT: u8 = 0x01;
 pub const CMD_BIND: u8 = 0x02;
 pub const CMD_UDP_ASSOCIATE: u8 = 0x03;
 pub const REP_SUCCEEDED: u8 = 0x00;
+pub const REP_NOT_ALLOWED: u8 = 0x02;
+pub const REP_CONNECTION_REFUSED: u8 = 0x05;
 pub const REP_COMMAND_NOT_SUPPORTED: u8 = 0x07;
 
 /// Where a SOCKS request asks to go.
@@ -97,4 +99,37 @@ fn read_reply(stream: &mut TcpStream) -> io::Result<u8> {
     let mut rest = vec![0u8; addr_len + 2];
     stream.read_exact(&mut rest)?;
     Ok(head[1])
+}
+
+/// SOCKS4 reply codes.
+pub const SOCKS4_GRANTED: u8 = 0x5A;
+pub const SOCKS4_REJECTED: u8 = 0x5B;
+
+/// Sends a SOCKS4 CONNECT to an IPv4 `target`, or with `domain` a SOCKS4a
+/// CONNECT (IP 0.0.0.1, then the name). Returns the stream and the reply code.
+pub fn socks4_connect(
+    proxy: SocketAddr,
+    target: SocketAddr,
+    domain: Option<&str>,
+) -> io::Result<(TcpStream, u8)> {
+    let mut stream = connect(proxy);
+    let mut req = vec![0x04, CMD_CONNECT];
+    req.extend_from_slice(&target.port().to_be_bytes());
+    match (domain, target) {
+        (Some(_), _) => req.extend_from_slice(&[0, 0, 0, 1]),
+        (None, SocketAddr::V4(a)) => req.extend_from_slice(&a.ip().octets()),
+        (None, SocketAddr::V6(_)) => return Err(io::Error::other("SOCKS4 has no IPv6")),
+    }
+    req.extend_from_slice(b"sshtun-test\0");
+    if let Some(name) = domain {
+        req.extend_from_slice(name.as_bytes());
+        req.push(0);
+    }
+    stream.write_all(&req)?;
+    let mut reply = [0u8; 8];
+    stream.read_exact(&mut reply)?;
+    if reply[0] != 0 {
+        return Err(io::Error::other(format!("bad SOCKS4 reply {reply:02x?}")));
+    }
+    Ok((stream, reply[1]))
 }

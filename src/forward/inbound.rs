@@ -1,0 +1,161 @@
+//! Connections the server forwards back for a `-R` listener: connect the local
+//! target (a host and port, or a Unix socket path) and join it to the channel;
+//! a failed connect rejects only that channel. A reverse dynamic forward has no
+//! fixed target: the channel is accepted, speaks SOCKS (4, 4a or 5), and the
+//! target it names is connected from here if PermitRemoteOpen allows it.
+
+use std::time::Duration;
+
+use fast_socks5::ReplyError;
+use russh::client::{ChannelOpenHandle, Msg};
+use russh::{Channel, ChannelOpenFailure};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpStream, UnixStream};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use super::LOCAL_CONNECT_TIMEOUT;
+use super::remote::Route;
+use super::stats::ConnectionGuard;
+use crate::spec::Endpoint;
+use crate::{bridge, socks};
+
+/// Copy buffer per direction for reverse SOCKS connections (as the bridge's).
+const COPY_BUFFER: usize = 64 * 1024;
+
+/// Serves one forwarded connection on `route`.
+pub async fn serve_connection(
+    channel: Channel<Msg>,
+    reply: ChannelOpenHandle,
+    route: Route,
+    shutdown: CancellationToken,
+) {
+    let stats = route.stats.clone();
+    let counted = stats.open();
+    let Some(target) = route.target.clone() else {
+        reply.accept().await;
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = reverse_socks(channel, &route, &counted) => {}
+        }
+        return;
+    };
+    let connected = tokio::select! {
+        _ = shutdown.cancelled() => return,
+        result = connect(&target) => result,
+    };
+    match connected {
+        Ok(Local::Tcp(socket)) => {
+            reply.accept().await;
+            counted.finish(bridge::join(socket, channel).await);
+        }
+        Ok(Local::Unix(socket)) => {
+            reply.accept().await;
+            counted.finish(bridge::join(socket, channel).await);
+        }
+        Err(e) => {
+            counted.failed();
+            warn!("could not connect to {target}: {e}");
+            reply.reject(ChannelOpenFailure::ConnectFailed).await;
+        }
+    }
+}
+
+enum Local {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+/// Connects a local target within [`LOCAL_CONNECT_TIMEOUT`].
+async fn connect(target: &Endpoint) -> std::io::Result<Local> {
+    let connect = async {
+        match target {
+            Endpoint::Tcp(t) => {
+                let socket = TcpStream::connect((t.host.as_str(), t.port)).await?;
+                let _ = socket.set_nodelay(true);
+                Ok(Local::Tcp(socket))
+            }
+            Endpoint::Unix(path) => Ok(Local::Unix(UnixStream::connect(path).await?)),
+        }
+    };
+    tokio::time::timeout(LOCAL_CONNECT_TIMEOUT, connect)
+        .await
+        .unwrap_or_else(|_| Err(timed_out(LOCAL_CONNECT_TIMEOUT)))
+}
+
+fn timed_out(after: Duration) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::TimedOut,
+        format!("timed out after {}s", after.as_secs()),
+    )
+}
+
+/// The SOCKS side of a reverse dynamic forward, on an accepted channel.
+async fn reverse_socks(channel: Channel<Msg>, route: &Route, counted: &ConnectionGuard<'_>) {
+    let request = match socks::read_request(channel.into_stream()).await {
+        Ok(request) => request,
+        Err(e) => {
+            counted.failed();
+            warn!("closing reverse SOCKS connection: {e:#}");
+            return;
+        }
+    };
+    let (host, port) = (request.host.clone(), request.port);
+    if !route.permit.allows(&host, port) {
+        counted.failed();
+        warn!("refused reverse SOCKS CONNECT to {host}:{port}: not permitted by PermitRemoteOpen");
+        request.fail(ReplyError::ConnectionNotAllowed).await;
+        return;
+    }
+    debug!("CONNECT {host}:{port}");
+    let socket = match tokio::time::timeout(
+        LOCAL_CONNECT_TIMEOUT,
+        TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    .unwrap_or_else(|_| Err(timed_out(LOCAL_CONNECT_TIMEOUT)))
+    {
+        Ok(socket) => socket,
+        Err(e) => {
+            counted.failed();
+            warn!("could not connect to {host}:{port}: {e}");
+            request.fail(reply_for(&e)).await;
+            return;
+        }
+    };
+    let _ = socket.set_nodelay(true);
+    match request.succeed().await {
+        Ok(client) => counted.finish(join_streams(client, socket).await),
+        Err(e) => debug!("client went away before the reply: {e}"),
+    }
+}
+
+/// Joins two streams as [`bridge::join`] joins a socket and a channel (here
+/// the channel is already a stream, read by the SOCKS handshake).
+async fn join_streams<A, B>(mut channel: A, mut socket: B) -> std::io::Result<(u64, u64)>
+where
+    A: AsyncRead + AsyncWrite + Unpin,
+    B: AsyncRead + AsyncWrite + Unpin,
+{
+    let result = tokio::io::copy_bidirectional_with_sizes(
+        &mut socket,
+        &mut channel,
+        COPY_BUFFER,
+        COPY_BUFFER,
+    )
+    .await;
+    match &result {
+        Ok((up, down)) => debug!(up, down, "connection closed"),
+        Err(e) => debug!("connection ended with an error: {e}"),
+    }
+    result
+}
+
+/// The SOCKS reply for a failed local connect.
+fn reply_for(error: &std::io::Error) -> ReplyError {
+    match error.kind() {
+        std::io::ErrorKind::ConnectionRefused => ReplyError::ConnectionRefused,
+        std::io::ErrorKind::TimedOut => ReplyError::TtlExpired,
+        _ => ReplyError::HostUnreachable,
+    }
+}
