@@ -56,6 +56,10 @@ pub struct Cli {
     #[arg(short = 'i', value_name = "FILE", help_heading = "Connection")]
     pub identity: Vec<String>,
 
+    /// Ciphers to offer, most preferred first: a comma-separated list as for -o Ciphers=
+    #[arg(short = 'c', value_name = "CIPHER_SPEC", help_heading = "Connection")]
+    pub cipher_spec: Option<String>,
+
     /// Option in ssh_config format, e.g. -o StrictHostKeyChecking=accept-new
     #[arg(short = 'o', value_name = "KEY=VALUE", help_heading = "Connection")]
     pub options: Vec<String>,

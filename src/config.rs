@@ -38,6 +38,8 @@ pub struct TunnelConfig {
     pub gateway_ports: bool,
     pub server_alive_interval: Option<Duration>,
     pub server_alive_count_max: usize,
+    /// Ciphers to offer, most preferred first; None for the default list.
+    pub ciphers: Option<Vec<russh::cipher::Name>>,
     pub forwards: Vec<ForwardSpec>,
 }
 
@@ -117,6 +119,14 @@ impl TunnelConfig {
             Some(path) => Some(expand_tilde(path)?),
         };
 
+        // -c replaces Ciphers from anywhere else, as in ssh.
+        let ciphers = cli
+            .cipher_spec
+            .as_deref()
+            .or(options.ciphers.as_deref())
+            .map(crate::ciphers::cipher_preference)
+            .transpose()?;
+
         Ok(TunnelConfig {
             original_host: dest.host,
             host,
@@ -141,6 +151,7 @@ impl TunnelConfig {
             gateway_ports: cli.gateway_ports || options.gateway_ports.unwrap_or(false),
             server_alive_interval: options.server_alive_interval,
             server_alive_count_max: options.server_alive_count_max.unwrap_or(3),
+            ciphers,
             forwards: cli.forwards(),
         })
     }

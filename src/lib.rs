@@ -6,6 +6,7 @@
 //! - [`cli`] parses ssh-style flags; [`spec`] parses forward specs and
 //!   destinations; [`options`] applies `-o Key=Value`; [`config`] folds them into
 //!   one [`config::TunnelConfig`].
+//! - [`ciphers`] resolves `-c` / `Ciphers` into the list the session offers.
 //! - [`session`] opens the SSH connection (TCP, handshake, timeouts), checks the
 //!   host key through [`known_hosts`] (OpenSSH's rules: markers, wildcards,
 //!   negation, hashed names; records new hosts as StrictHostKeyChecking says),
@@ -21,6 +22,7 @@
 
 pub mod auth;
 pub mod bridge;
+pub mod ciphers;
 pub mod cli;
 pub mod config;
 pub mod exit;

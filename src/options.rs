@@ -38,6 +38,7 @@ pub struct Options {
     pub kbd_interactive_authentication: Option<bool>,
     pub pubkey_authentication: Option<bool>,
     pub identity_agent: Option<String>,
+    pub ciphers: Option<String>,
 }
 
 /// Splits `Key=Value`, `Key = Value` or `Key Value`.
@@ -146,6 +147,7 @@ impl Options {
             "pubkeyauthentication" => {
                 set_once(&mut self.pubkey_authentication, parse_yes_no(key, value)?)
             }
+            "ciphers" => set_once(&mut self.ciphers, value.to_string()),
             _ => return Err(format!("unsupported option '{key}'")),
         }
         Ok(())

@@ -208,6 +208,14 @@ fn russh_config(config: &TunnelConfig) -> client::Config {
         keepalive_interval: (!interval.is_zero()).then_some(interval),
         keepalive_max: config.server_alive_count_max,
         nodelay: true,
+        preferred: russh::Preferred {
+            cipher: config
+                .ciphers
+                .clone()
+                .unwrap_or_else(crate::ciphers::default_ciphers)
+                .into(),
+            ..russh::Preferred::DEFAULT
+        },
         ..Default::default()
     }
 }
