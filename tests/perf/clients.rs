@@ -144,6 +144,24 @@ impl Tunnel {
             .unwrap_or(0)
     }
 
+    /// User plus system CPU time the client process has used, in seconds.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the command name's closing parenthesis; utime and stime
+        // are the 12th and 13th of them, in clock ticks.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let ticks: Vec<f64> = rest
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        ticks.iter().sum::<f64>() / hz
+    }
+
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
     }

@@ -22,7 +22,7 @@ pub struct Bench<'a> {
 
 /// One client's tunnel with a -L to the sink, a -L to the echo server and a -D.
 struct Forwards {
-    _tunnel: Tunnel,
+    tunnel: Tunnel,
     sink: SocketAddr,
     echo: SocketAddr,
     socks: SocketAddr,
@@ -61,11 +61,22 @@ impl Bench<'_> {
                 let short = cipher.split('@').next().unwrap();
                 let bytes = self.plan.single_bytes;
                 let got = self.alternate(&format!("1 stream {short}"), |i| {
-                    self.runtime
-                        .block_on(load::throughput(tunnels[i].sink, bytes, 1))
+                    let cpu = tunnels[i].tunnel.cpu_seconds();
+                    let rate =
+                        self.runtime
+                            .block_on(load::throughput(tunnels[i].sink, bytes, 1))?;
+                    let cpu = tunnels[i].tunnel.cpu_seconds() - cpu;
+                    Ok((rate, cpu / (bytes as f64 / (1u64 << 30) as f64)))
                 });
                 let label = format!("-L 1 stream, {} MiB, {short}", bytes >> 20);
-                table.add(&label, "MiB/s", Better::Higher, medians(got, |x| *x));
+                table.add(
+                    &label,
+                    "MiB/s",
+                    Better::Higher,
+                    medians(got.clone(), |x| x.0),
+                );
+                let label = format!("  client CPU, {short}");
+                table.add(&label, "s/GiB", Better::Lower, medians(got, |x| x.1));
             }
             if *cipher == self.plan.common_cipher {
                 self.shared_rows(&tunnels, &mut table);
@@ -94,7 +105,7 @@ impl Bench<'_> {
             tunnel.pid()
         );
         Forwards {
-            _tunnel: tunnel,
+            tunnel: tunnel,
             sink,
             echo,
             socks,

@@ -58,6 +58,7 @@ versus_openssh: sshtun against OpenSSH's ssh on the same work (issue 7)
   --rows 1,2,...      rows to run (1 throughput per cipher, 2 eight streams,
                       3 -D setup, 4 round trips, 5 idle memory, 6 opening N)
   --ciphers A,B       ciphers for row 1 (default: chacha20, aes128-gcm, aes256-gcm)
+  --mib N             MiB for rows 1 and 2 (default 1024, quick 64)
   --reps N            repetitions of rows 1-4, median reported (default 3, quick 1)
   --open 1000,2000    connection counts for rows 5 and 6
   --open-cap SECS     give up opening after this long (default 120, quick 30)
@@ -100,6 +101,10 @@ impl Plan {
                 "--quick" | "--bench" => {}
                 "--rows" => plan.rows = list(&value()),
                 "--ciphers" => plan.ciphers = value().split(',').map(str::to_string).collect(),
+                "--mib" => {
+                    plan.single_bytes = number::<u64>(&value()) << 20;
+                    plan.parallel_bytes = plan.single_bytes;
+                }
                 "--reps" => plan.reps = number(&value()),
                 "--open" => plan.open_sizes = list(&value()),
                 "--open-cap" => plan.open_cap = Duration::from_secs(number(&value())),
