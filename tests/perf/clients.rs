@@ -35,10 +35,15 @@ impl Client {
     pub fn sshtun(name: &str, extra: Vec<String>) -> Client {
         let bin = std::env::var("SSHTUN_BENCH_BIN")
             .unwrap_or_else(|_| env!("CARGO_BIN_EXE_sshtun").to_string());
+        Client::sshtun_at(name, bin.into(), extra)
+    }
+
+    /// Another sshtun binary, e.g. a build from before a change.
+    pub fn sshtun_at(name: &str, bin: PathBuf, extra: Vec<String>) -> Client {
         Client {
             name: name.into(),
             is_ssh: false,
-            bin: bin.into(),
+            bin,
             extra,
         }
     }

@@ -49,6 +49,7 @@ pub struct Plan {
     pub open_cap: Duration,
     clients: Vec<String>,
     variants: Vec<(String, Vec<String>)>,
+    baseline: Option<std::path::PathBuf>,
 }
 
 const HELP: &str = "\
@@ -65,6 +66,7 @@ versus_openssh: sshtun against OpenSSH's ssh on the same work (issue 7)
   --clients ssh,sshtun  columns to run (default: all)
   --variant NAME=ARGS another sshtun column with extra arguments,
                       e.g. --variant 'sessions2=--sessions 2'
+  --baseline PATH     a \"baseline\" column running another sshtun binary
 Environment: SSHTUN_BENCH_ARGS (extra sshtun arguments), SSHTUN_BENCH_BIN,
 SSHTUN_BENCH_WRAP (command prefix for sshtun, e.g. a profiler).";
 
@@ -90,6 +92,7 @@ impl Plan {
             open_cap: Duration::from_secs(if quick { 30 } else { 120 }),
             clients: Vec::new(),
             variants: Vec::new(),
+            baseline: None,
         };
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
@@ -117,6 +120,7 @@ impl Plan {
                     let extra = extra.split_whitespace().map(str::to_string).collect();
                     plan.variants.push((name.to_string(), extra));
                 }
+                "--baseline" => plan.baseline = Some(value().into()),
                 "-h" | "--help" => {
                     println!("{HELP}");
                     std::process::exit(0);
@@ -138,6 +142,9 @@ impl Plan {
         ];
         for (name, extra) in &self.variants {
             all.push(Client::sshtun(name, extra.clone()));
+        }
+        if let Some(bin) = &self.baseline {
+            all.push(Client::sshtun_at("baseline", bin.clone(), Vec::new()));
         }
         all.retain(|c| self.clients.is_empty() || self.clients.contains(&c.name));
         all
