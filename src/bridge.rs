@@ -50,7 +50,7 @@ where
             break Ok((up, down));
         }
     };
-    let _ = to_channel.close().await;
+    let _ = Box::pin(to_channel.close()).await;
     match &result {
         Ok((up, down)) => debug!(up, down, "connection closed"),
         Err(e) => debug!("connection ended with an error: {e}"),
@@ -70,7 +70,9 @@ async fn upload<S: AsyncRead>(
         buf.reserve(chunk);
         let n = socket.read_buf(&mut buf).await?;
         if n == 0 {
-            channel.eof().await.map_err(std::io::Error::other)?;
+            Box::pin(channel.eof())
+                .await
+                .map_err(std::io::Error::other)?;
             return Ok(total);
         }
         total += n as u64;
@@ -78,8 +80,7 @@ async fn upload<S: AsyncRead>(
             chunk = (chunk * 4).min(COPY_BUFFER);
         }
         let data = buf.split().freeze();
-        channel
-            .data_bytes(data)
+        Box::pin(channel.data_bytes(data))
             .await
             .map_err(std::io::Error::other)?;
     }

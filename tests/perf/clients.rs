@@ -191,6 +191,9 @@ impl Tunnel {
 
 impl Drop for Tunnel {
     fn drop(&mut self) {
+        if std::env::var_os("SSHTUN_BENCH_STDERR").is_some() {
+            eprintln!("--- {} stderr ---\n{}", self.name, self.stderr());
+        }
         // SAFETY: plain kill(2) on our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(5);
