@@ -16,8 +16,9 @@ use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadHalf, WriteHalf};
 use tracing::debug;
 
-/// First read buffer: an idle connection holds no more than this.
-const FIRST_READ: usize = 2 * 1024;
+/// First read buffer: an idle connection holds no more than this. Each read
+/// that fills the buffer makes the next one 8 times larger.
+const FIRST_READ: usize = 512;
 /// Largest read from the socket; russh cuts it into SSH packets without copying.
 const COPY_BUFFER: usize = 64 * 1024;
 
@@ -77,7 +78,7 @@ async fn upload<S: AsyncRead>(
         }
         total += n as u64;
         if n >= chunk && chunk < COPY_BUFFER {
-            chunk = (chunk * 4).min(COPY_BUFFER);
+            chunk = (chunk * 8).min(COPY_BUFFER);
         }
         let data = buf.split().freeze();
         Box::pin(channel.data_bytes(data))
