@@ -83,7 +83,10 @@ impl Client {
         for opt in ["BatchMode=yes", "ExitOnForwardFailure=yes"] {
             args.extend(["-o".into(), opt.into()]);
         }
-        args.extend(["-c".into(), cipher.into()]);
+        // "default": each client offers its own default list.
+        if cipher != "default" {
+            args.extend(["-c".into(), cipher.into()]);
+        }
         args.extend(forwards.iter().cloned());
         args.extend(self.extra.iter().cloned());
         args.extend(peer.dest_args());

@@ -58,7 +58,8 @@ versus_openssh: sshtun against OpenSSH's ssh on the same work (issue 7)
   --quick             small sizes (64 MiB, 200 SOCKS connections, 250/500 held)
   --rows 1,2,...      rows to run (1 throughput per cipher, 2 eight streams,
                       3 -D setup, 4 round trips, 5 idle memory, 6 opening N)
-  --ciphers A,B       ciphers for row 1 (default: chacha20, aes128-gcm, aes256-gcm)
+  --ciphers A,B       ciphers for row 1 (default: chacha20, aes128-gcm, aes256-gcm);
+                      \"default\" lets each client pick its own
   --mib N             MiB for rows 1 and 2 (default 1024, quick 64)
   --reps N            repetitions of rows 1-4, median reported (default 3, quick 1)
   --open 1000,2000    connection counts for rows 5 and 6
