@@ -52,6 +52,25 @@ async fn push(addr: SocketAddr, len: u64) -> Result<()> {
     Ok(())
 }
 
+/// Asks the source behind `addr` for `total` bytes on one connection and reads
+/// them to EOF; returns MiB/s.
+pub async fn download(addr: SocketAddr, total: u64) -> Result<f64> {
+    let start = Instant::now();
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    stream.write_all(&total.to_be_bytes()).await?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut got = 0u64;
+    loop {
+        match stream.read(&mut buf).await? {
+            0 => break,
+            n => got += n as u64,
+        }
+    }
+    ensure!(got == total, "received {got} bytes of {total}");
+    Ok(total as f64 / start.elapsed().as_secs_f64() / (1 << 20) as f64)
+}
+
 /// `count` round trips of `size` bytes on one connection through the echo
 /// server (after 20 unmeasured ones); blocking sockets, so no scheduler delay.
 pub fn round_trips(addr: SocketAddr, count: usize, size: usize) -> Result<Vec<Duration>> {

@@ -19,6 +19,8 @@ pub struct Servers {
     pub echo: SocketAddr,
     /// Reads to EOF, then answers with the byte count (u64, big-endian) and closes.
     pub sink: SocketAddr,
+    /// Reads a byte count (u64, big-endian), sends that many bytes and closes.
+    pub source: SocketAddr,
 }
 
 impl Servers {
@@ -36,8 +38,13 @@ impl Servers {
             line.parse()
                 .unwrap_or_else(|_| panic!("bad address {line:?}"))
         };
-        let (echo, sink) = (next(), next());
-        Servers { child, echo, sink }
+        let (echo, sink, source) = (next(), next(), next());
+        Servers {
+            child,
+            echo,
+            sink,
+            source,
+        }
     }
 }
 
@@ -63,9 +70,12 @@ pub fn serve_main() {
     runtime.block_on(async {
         let echo = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sink = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        println!("{}", echo.local_addr().unwrap());
-        println!("{}", sink.local_addr().unwrap());
+        let source = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        for listener in [&echo, &sink, &source] {
+            println!("{}", listener.local_addr().unwrap());
+        }
         tokio::spawn(accept(echo, |s| Box::pin(echo_one(s))));
+        tokio::spawn(accept(source, |s| Box::pin(source_one(s))));
         accept(sink, |s| Box::pin(sink_one(s))).await;
     });
 }
@@ -98,6 +108,19 @@ async fn echo_one(mut socket: TcpStream) -> std::io::Result<()> {
             buf.resize(64 * 1024, 0);
         }
     }
+}
+
+async fn source_one(mut socket: TcpStream) -> std::io::Result<()> {
+    let mut len = [0u8; 8];
+    socket.read_exact(&mut len).await?;
+    let mut left = u64::from_be_bytes(len);
+    let buf = vec![0xa5u8; 256 * 1024];
+    while left > 0 {
+        let n = left.min(buf.len() as u64) as usize;
+        socket.write_all(&buf[..n]).await?;
+        left -= n as u64;
+    }
+    socket.shutdown().await
 }
 
 async fn sink_one(mut socket: TcpStream) -> std::io::Result<()> {

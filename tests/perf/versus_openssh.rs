@@ -16,6 +16,7 @@
 mod support;
 
 mod clients;
+mod held;
 mod load;
 mod rows;
 mod servers;
