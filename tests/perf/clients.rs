@@ -19,6 +19,7 @@ pub struct Client {
     is_ssh: bool,
     bin: PathBuf,
     extra: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Client {
@@ -28,6 +29,7 @@ impl Client {
             is_ssh: true,
             bin: SSH.into(),
             extra: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -38,20 +40,35 @@ impl Client {
         Client::sshtun_at(name, bin.into(), extra)
     }
 
-    /// Another sshtun binary, e.g. a build from before a change.
-    pub fn sshtun_at(name: &str, bin: PathBuf, extra: Vec<String>) -> Client {
+    /// Another sshtun binary, e.g. a build from before a change. Leading
+    /// `VAR=VALUE` words in `extra` are set in its environment instead.
+    pub fn sshtun_at(name: &str, bin: PathBuf, mut extra: Vec<String>) -> Client {
+        let vars = extra
+            .iter()
+            .take_while(|w| !w.starts_with('-') && w.contains('='))
+            .count();
+        let env = extra
+            .drain(..vars)
+            .map(|w| {
+                let (k, v) = w.split_once('=').unwrap();
+                (k.to_string(), v.to_string())
+            })
+            .collect();
         Client {
             name: name.into(),
             is_ssh: false,
             bin,
             extra,
+            env,
         }
     }
 
     pub fn describe(&self) -> String {
+        let env: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={v} ")).collect();
         format!(
-            "{} = {} {}",
+            "{} = {}{} {}",
             self.name,
+            env.concat(),
             self.bin.display(),
             self.extra.join(" ")
         )
@@ -108,6 +125,7 @@ impl Client {
         cmd.args(&args)
             .env("HOME", home.path())
             .env_remove("SSH_AUTH_SOCK")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(log.reopen().unwrap()));

@@ -67,7 +67,8 @@ versus_openssh: sshtun against OpenSSH's ssh on the same work (issue 7)
   --open-cap SECS     give up opening after this long (default 120, quick 30)
   --clients ssh,sshtun  columns to run (default: all)
   --variant NAME=ARGS another sshtun column with extra arguments,
-                      e.g. --variant 'sessions2=--sessions 2'
+                      e.g. --variant 'sessions2=--sessions 2'; leading
+                      VAR=VALUE words go to its environment instead
   --baseline PATH     a \"baseline\" column running another sshtun binary
 Environment: SSHTUN_BENCH_ARGS (extra sshtun arguments), SSHTUN_BENCH_BIN,
 SSHTUN_BENCH_WRAP (command prefix for sshtun, e.g. a profiler).";
