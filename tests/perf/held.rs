@@ -17,6 +17,7 @@ pub fn rows(bench: &Bench, table: &mut Table) {
     let n_clients = bench.clients.len();
     let mut times = vec![vec![None; n_clients]; sizes.len()];
     let mut memory = vec![vec![None; n_clients]; sizes.len()];
+    let mut cpu = vec![vec![None; n_clients]; sizes.len()];
     let mut notes = vec![Vec::new(); sizes.len()];
     let mut gave_up = vec![false; n_clients];
     for (s, &n) in sizes.iter().enumerate() {
@@ -25,19 +26,25 @@ pub fn rows(bench: &Bench, table: &mut Table) {
                 continue;
             }
             let client = &bench.clients[i];
-            let (t, kib, stopped) = hold(bench, client, n);
+            let h = hold(bench, client, n);
             eprintln!(
-                "open {n}: {} {:.2} s, {kib:.1} KiB/conn {}",
+                "open {n}: {} {:.2} s, {:.1} KiB/conn, {:.0} µs CPU/conn {}",
                 client.name,
-                t.0,
-                stopped.clone().unwrap_or_default()
+                h.secs,
+                h.kib,
+                h.cpu_us,
+                h.stopped.clone().unwrap_or_default()
             );
-            memory[s][i] = Some(kib);
-            match stopped {
-                None => times[s][i] = Some(t.0),
+            memory[s][i] = Some(h.kib);
+            cpu[s][i] = Some(h.cpu_us);
+            match h.stopped {
+                None => times[s][i] = Some(h.secs),
                 Some(why) => {
                     gave_up[i] = true;
-                    notes[s].push(format!("{}: {} of {n} opened, {why}", client.name, t.1));
+                    notes[s].push(format!(
+                        "{}: {} of {n} opened, {why}",
+                        client.name, h.opened
+                    ));
                 }
             }
         }
@@ -69,6 +76,10 @@ pub fn rows(bench: &Bench, table: &mut Table) {
                 table.note(note);
             }
         }
+        for (s, &n) in sizes.iter().enumerate() {
+            let label = format!("  client CPU per conn, opening {n}");
+            table.add(&label, "µs", Better::Lower, cpu[s].clone());
+        }
         let growth: Vec<String> = (0..n_clients)
             .filter_map(|i| {
                 let (a, b) = (times[0][i]?, times[sizes.len() - 1][i]?);
@@ -85,9 +96,18 @@ pub fn rows(bench: &Bench, table: &mut Table) {
     }
 }
 
-/// Opens `n` held connections through a fresh tunnel: ((seconds, opened),
-/// KiB of RSS per connection, why it stopped early).
-fn hold(bench: &Bench, client: &Client, n: usize) -> ((f64, usize), f64, Option<String>) {
+/// What opening `n` held connections through a fresh tunnel cost.
+struct Hold {
+    secs: f64,
+    opened: usize,
+    /// RSS growth per held connection, KiB.
+    kib: f64,
+    /// Client CPU time spent opening, per connection, µs.
+    cpu_us: f64,
+    stopped: Option<String>,
+}
+
+fn hold(bench: &Bench, client: &Client, n: usize) -> Hold {
     let port = free_port();
     let args = ["-L".to_string(), local_spec(port, bench.far.echo)];
     let addr = lo(port);
@@ -103,19 +123,20 @@ fn hold(bench: &Bench, client: &Client, n: usize) -> ((f64, usize), f64, Option<
     let warm = bench.runtime.block_on(load::open_held(addr, 1, 1, cap));
     drop(warm);
     std::thread::sleep(Duration::from_millis(300));
-    let before = tunnel.rss_kib();
+    let (rss, cpu) = (tunnel.rss_kib(), tunnel.cpu_seconds());
     let held = bench
         .runtime
         .block_on(load::open_held(addr, n, bench.plan.open_in_flight, cap));
+    let cpu = tunnel.cpu_seconds() - cpu;
     std::thread::sleep(Duration::from_secs(1));
-    let after = tunnel.rss_kib();
-    let opened = held.streams.len();
-    let per_conn = after.saturating_sub(before) as f64 / opened.max(1) as f64;
-    let result = (
-        (held.elapsed.as_secs_f64(), opened),
-        per_conn,
-        held.stopped.clone(),
-    );
+    let opened = held.streams.len().max(1);
+    let result = Hold {
+        secs: held.elapsed.as_secs_f64(),
+        opened: held.streams.len(),
+        kib: tunnel.rss_kib().saturating_sub(rss) as f64 / opened as f64,
+        cpu_us: cpu * 1e6 / opened as f64,
+        stopped: held.stopped.clone(),
+    };
     bench.runtime.block_on(async move { drop(held) });
     drop(tunnel);
     result
