@@ -1,7 +1,7 @@
 //! The six figures of issue 7, each measured for every client in turn (the
 //! order alternates between repetitions) on the same sshd and far end.
 
-use std::net::{SocketAddr, SocketAddrV4};
+use std::net::SocketAddr;
 
 use crate::Plan;
 use crate::clients::{Client, Tunnel};
@@ -163,7 +163,7 @@ impl Bench<'_> {
             };
             let total = self.plan.socks_total;
             let got = self.alternate("-D setup", |i| {
-                let run = load::socks_setup(tunnels[i].socks, SocketAddrV4::from(echo), total, 32);
+                let run = load::socks_setup(tunnels[i].socks, echo, total, 32);
                 let (rate, mut times) = self.runtime.block_on(run)?;
                 let p50 = load::quantile_us(&mut times, 0.5) / 1e3;
                 let p99 = load::quantile_us(&mut times, 0.99) / 1e3;

@@ -169,7 +169,7 @@ fn list<T: std::str::FromStr>(s: &str) -> Vec<T> {
 }
 
 /// Lets this process and its children (sshd, the clients) hold 10k+ sockets.
-fn raise_nofile() -> u64 {
+fn raise_nofile() -> libc::rlim_t {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -180,7 +180,7 @@ fn raise_nofile() -> u64 {
         limit.rlim_cur = limit.rlim_max;
         libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
     }
-    limit.rlim_cur as u64
+    limit.rlim_cur
 }
 
 fn machine() -> String {
