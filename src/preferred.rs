@@ -190,7 +190,7 @@ mod tests;
 /// russh's default ciphers, with AES-GCM first on CPUs with AES instructions:
 /// there it costs about a third of chacha20-poly1305's CPU per byte (measured
 /// by the benchmark, tests/perf/NOTES.md), and CPU per byte decides throughput.
-fn default_cipher_order() -> Vec<cipher::Name> {
+pub(crate) fn default_cipher_order() -> Vec<cipher::Name> {
     let gcm = [cipher::AES_128_GCM, cipher::AES_256_GCM];
     let mut order: Vec<cipher::Name> = Preferred::DEFAULT
         .cipher
@@ -207,7 +207,7 @@ fn default_cipher_order() -> Vec<cipher::Name> {
     order
 }
 
-fn has_aes_hardware() -> bool {
+pub(crate) fn has_aes_hardware() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
         std::arch::is_x86_feature_detected!("aes")

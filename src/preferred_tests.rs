@@ -23,7 +23,7 @@ fn cipher_names(p: &Preferred) -> Vec<&str> {
 fn nothing_configured_keeps_russh_defaults_without_compression() {
     let p = preferred(&AlgorithmSettings::default()).unwrap();
     let d = Preferred::DEFAULT;
-    assert_eq!(p.cipher, d.cipher);
+    assert_eq!(p.cipher.to_vec(), default_cipher_order());
     assert_eq!(p.kex, d.kex);
     assert_eq!(p.mac, d.mac);
     assert_eq!(p.key, d.key);
@@ -38,6 +38,7 @@ fn nothing_configured_keeps_russh_defaults_without_compression() {
 
 #[test]
 fn cipher_lists_resolve_against_russh_names() {
+    let defaults = default_cipher_order();
     let cases = [
         ("aes128-ctr", vec!["aes128-ctr"]),
         (
@@ -46,7 +47,7 @@ fn cipher_lists_resolve_against_russh_names() {
         ),
         ("aes*-ctr", vec!["aes128-ctr", "aes192-ctr", "aes256-ctr"]),
         (
-            "-chacha20*,aes256-gcm@openssh.com",
+            "-chacha20*,aes*-gcm@openssh.com",
             vec!["aes256-ctr", "aes192-ctr", "aes128-ctr"],
         ),
         (
@@ -61,14 +62,11 @@ fn cipher_lists_resolve_against_russh_names() {
         ),
         (
             "+aes128-cbc",
-            vec![
-                "chacha20-poly1305@openssh.com",
-                "aes256-gcm@openssh.com",
-                "aes256-ctr",
-                "aes192-ctr",
-                "aes128-ctr",
-                "aes128-cbc",
-            ],
+            defaults
+                .iter()
+                .map(|n| n.as_ref())
+                .chain(["aes128-cbc"])
+                .collect::<Vec<_>>(),
         ),
         // Known to OpenSSH, not to russh: skipped.
         ("3des-cbc,aes128-ctr", vec!["aes128-ctr"]),
@@ -159,4 +157,25 @@ fn macs_and_host_keys_resolve() {
         "{:?}",
         p.key
     );
+}
+
+#[test]
+fn aes_gcm_leads_the_defaults_only_with_aes_instructions() {
+    let order = default_cipher_order();
+    let gcm = [russh::cipher::AES_128_GCM, russh::cipher::AES_256_GCM];
+    if has_aes_hardware() {
+        assert_eq!(order[..2], gcm);
+    } else {
+        assert_eq!(order[0].as_ref(), "chacha20-poly1305@openssh.com");
+        assert_eq!(order[1..3], gcm);
+    }
+    // Every russh default is still offered, each once.
+    for name in Preferred::DEFAULT.cipher.iter() {
+        assert_eq!(
+            order.iter().filter(|n| *n == name).count(),
+            1,
+            "{}",
+            name.as_ref()
+        );
+    }
 }
