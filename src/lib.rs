@@ -31,6 +31,7 @@ pub mod control;
 pub mod events;
 pub mod exit;
 pub mod forward;
+pub mod keepalive;
 pub mod known_hosts;
 pub mod link;
 pub mod listen;

@@ -268,6 +268,7 @@ async fn connect_tcp(config: &TunnelConfig) -> Result<TcpStream> {
                 let _ = stream.set_nodelay(true);
                 let sock = socket2::SockRef::from(&stream);
                 let _ = sock.set_keepalive(true);
+                crate::keepalive::tune_for(&stream, config);
                 return Ok(stream);
             }
             Ok(Err(e)) => {
