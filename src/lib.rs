@@ -44,3 +44,4 @@ pub mod spec;
 pub mod ssh_config;
 pub mod supervisor;
 pub mod tunnel;
+pub mod up;
