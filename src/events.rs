@@ -74,6 +74,29 @@ pub struct Events {
 struct Sinks {
     json: bool,
     ready_fd: Mutex<Option<std::fs::File>>,
+    readiness: Mutex<Readiness>,
+}
+
+/// When the process as a whole is ready: the first `ready` event by default
+/// (one tunnel), or once every expected tunnel was ready or gave up.
+#[derive(Default)]
+struct Readiness {
+    /// Tunnels not ready yet; None: any `ready` will do.
+    pending: Option<std::collections::HashSet<String>>,
+    any_ready: bool,
+    told: bool,
+}
+
+impl Readiness {
+    /// Whether readiness should be announced now (once).
+    fn settled(&mut self) -> bool {
+        let done = self.pending.as_ref().is_none_or(|p| p.is_empty());
+        if done && self.any_ready && !self.told {
+            self.told = true;
+            return true;
+        }
+        false
+    }
 }
 
 impl Events {
@@ -89,8 +112,50 @@ impl Events {
             inner: Arc::new(Sinks {
                 json,
                 ready_fd: Mutex::new(ready_fd),
+                readiness: Mutex::default(),
             }),
         }
+    }
+
+    /// Announces readiness (`--ready-fd`, systemd READY=1) only once each of
+    /// these tunnels was ready or gave up, instead of at the first `ready`.
+    pub fn expect_tunnels(&self, names: impl IntoIterator<Item = String>) {
+        self.readiness().pending = Some(names.into_iter().collect());
+    }
+
+    /// A tunnel stopped (failed, or removed) before it was ready: readiness no
+    /// longer waits for it. The process is ready once one other tunnel is.
+    pub fn tunnel_gone(&self, tunnel: &str) {
+        let announce = {
+            let mut readiness = self.readiness();
+            if let Some(pending) = readiness.pending.as_mut() {
+                pending.remove(tunnel);
+            }
+            readiness.settled()
+        };
+        if announce {
+            self.announce_ready();
+        }
+    }
+
+    fn readiness(&self) -> std::sync::MutexGuard<'_, Readiness> {
+        self.inner
+            .readiness
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn announce_ready(&self) {
+        if let Some(mut fd) = self
+            .inner
+            .ready_fd
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = writeln!(fd, "READY");
+        }
+        notify_systemd("READY=1");
     }
 
     /// Reports one event.
@@ -107,16 +172,17 @@ impl Events {
         }
         if let Event::Ready { tunnel, forwards } = &event {
             info!("ready: {tunnel}: {forwards} forward(s) set up");
-            if let Some(mut fd) = self
-                .inner
-                .ready_fd
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-            {
-                let _ = writeln!(fd, "READY");
+            let announce = {
+                let mut readiness = self.readiness();
+                readiness.any_ready = true;
+                if let Some(pending) = readiness.pending.as_mut() {
+                    pending.remove(tunnel);
+                }
+                readiness.settled()
+            };
+            if announce {
+                self.announce_ready();
             }
-            notify_systemd("READY=1");
         }
     }
 }

@@ -20,6 +20,9 @@
 //!   wait for a signal or the end of the session, shut down.
 //! - [`serve`] is `sshtun serve`, a forwarding-only SSH server (russh's server
 //!   side) used for demos, tests and locked-down tunnel endpoints.
+//! - [`up`] is `sshtun up`: the named tunnels of a TOML file in one process,
+//!   each a supervised tunnel, with systemd notification, reload on SIGHUP and
+//!   [`metrics`] for Prometheus; [`keepalive`] tunes TCP so dead peers are seen.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
@@ -35,6 +38,7 @@ pub mod keepalive;
 pub mod known_hosts;
 pub mod link;
 pub mod listen;
+pub mod metrics;
 pub mod options;
 pub mod prompt;
 pub mod serve;
