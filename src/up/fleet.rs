@@ -150,6 +150,7 @@ impl Fleet {
         for name in gone {
             info!("reload: stopping tunnel {name} (removed)");
             self.stop(&name).await;
+            self.events.tunnel_gone(&name);
         }
         for def in defs {
             let Some(member) = self.members.iter().find(|m| m.def.name == def.name) else {
@@ -185,7 +186,6 @@ impl Fleet {
             return;
         };
         let member = self.members.remove(index);
-        self.events.tunnel_gone(name);
         member.token.cancel();
         drain(&member.tasks, Instant::now() + SHUTDOWN_GRACE).await;
         if let Some(tunnel) = member.tunnel {
