@@ -50,8 +50,10 @@ async fn connection(
     let (host, port) = (request.host.clone(), request.port);
     debug!("CONNECT {host}:{port}");
     match open_direct(&link, &host, port, peer).await {
-        Ok(channel) => match request.succeed().await {
-            Ok(socket) => counted.finish(bridge::join(socket, channel).await),
+        Ok((channel, session)) => match request.succeed().await {
+            Ok(socket) => {
+                counted.finish(bridge::join(socket, channel, bridge::closed(session)).await)
+            }
             Err(e) => debug!("client went away before the reply: {e}"),
         },
         Err(e) => {

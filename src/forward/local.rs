@@ -40,7 +40,9 @@ async fn connection(
 ) {
     let counted = stats.open();
     match open_direct(&link, &target.host, target.port, peer).await {
-        Ok(channel) => counted.finish(bridge::join(socket, channel).await),
+        Ok((channel, session)) => {
+            counted.finish(bridge::join(socket, channel, bridge::closed(session)).await)
+        }
         Err(e) => {
             counted.failed();
             warn!("could not open a channel to {target}: {e}");

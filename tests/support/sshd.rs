@@ -165,6 +165,11 @@ impl Sshd {
     /// with the same config and host key (a server restart).
     pub fn restart(&mut self) {
         self.stop();
+        self.start_again();
+    }
+
+    /// Starts sshd again on its port after [`Sshd::stop`].
+    pub fn start_again(&mut self) {
         let addr = self.addr();
         let config = self.dir.path().join("sshd_config");
         let log = self.dir.path().join("sshd.log.restarted");
