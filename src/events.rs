@@ -225,48 +225,5 @@ pub fn notify_systemd(message: &str) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_serialise_with_stable_names() {
-        let cases = [
-            (
-                Event::ForwardReady {
-                    tunnel: "t".into(),
-                    kind: "local",
-                    spec: "-L 0:db:5432".into(),
-                    listen: "127.0.0.1:40000".into(),
-                    target: "db:5432".into(),
-                },
-                r#"{"event":"forward_ready","tunnel":"t","kind":"local","spec":"-L 0:db:5432","listen":"127.0.0.1:40000","target":"db:5432"}"#,
-            ),
-            (
-                Event::Ready {
-                    tunnel: "t".into(),
-                    forwards: 2,
-                },
-                r#"{"event":"ready","tunnel":"t","forwards":2}"#,
-            ),
-            (
-                Event::Exit {
-                    code: 255,
-                    error: Some("x".into()),
-                },
-                r#"{"event":"exit","code":255,"error":"x"}"#,
-            ),
-            (
-                Event::Reconnecting {
-                    tunnel: "t".into(),
-                    attempt: 3,
-                    delay_ms: 4000,
-                    error: "refused".into(),
-                },
-                r#"{"event":"reconnecting","tunnel":"t","attempt":3,"delay_ms":4000,"error":"refused"}"#,
-            ),
-        ];
-        for (event, want) in cases {
-            assert_eq!(serde_json::to_string(&event).unwrap(), want);
-        }
-    }
-}
+#[path = "events_tests.rs"]
+mod tests;
