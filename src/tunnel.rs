@@ -131,6 +131,10 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
     let registry = Registry::new(CancellationToken::new());
     registry.add(tunnel.clone());
     start_control(&cli.run, &name, registry.clone(), shutdown.clone()).await?;
+    tokio::spawn(crate::up::notify::report(
+        registry.clone(),
+        shutdown.clone(),
+    ));
     let running = tokio::spawn(tunnel.clone().run());
     let stop = async {
         tokio::select! {

@@ -151,13 +151,7 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
         None => Ok(()),
     };
     let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
-    let watchdog = notify::watchdog_interval();
-    let mut tick = tokio::time::interval(
-        watchdog
-            .unwrap_or(Duration::from_secs(1))
-            .min(Duration::from_secs(1)),
-    );
-    let mut status = notify::StatusLine::default();
+    tokio::spawn(notify::report(registry.clone(), root.clone()));
     let stop = crate::tunnel::signalled();
     tokio::pin!(stop);
     while outcome.is_ok() {
@@ -183,13 +177,6 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
             Some(done) = finished.recv() => {
                 if let Some(e) = fleet.finished(done) {
                     outcome = Err(e);
-                }
-            }
-            _ = tick.tick() => {
-                let tunnels: Vec<_> = registry.tunnels().iter().map(|t| t.status()).collect();
-                status.update(&tunnels);
-                if watchdog.is_some() {
-                    notify::watchdog_ping();
                 }
             }
         }

@@ -68,9 +68,32 @@ impl StatusLine {
     }
 }
 
-/// Tells systemd the main loop is alive.
-pub fn watchdog_ping() {
-    notify_systemd("WATCHDOG=1");
+/// Keeps systemd informed until `shutdown`: STATUS= whenever the state of the
+/// registry's tunnels changes (checked every second), WATCHDOG=1 at half the
+/// watchdog period. Used by `sshtun up` and the one-tunnel command line alike;
+/// does nothing outside systemd (no NOTIFY_SOCKET).
+pub async fn report(
+    registry: std::sync::Arc<crate::control::Registry>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+        return;
+    }
+    let watchdog = watchdog_interval();
+    let period = watchdog.map_or(Duration::from_secs(1), |w| w.min(Duration::from_secs(1)));
+    let mut tick = tokio::time::interval(period);
+    let mut status = StatusLine::default();
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let tunnels: Vec<TunnelStatus> = registry.tunnels().iter().map(|t| t.status()).collect();
+        status.update(&tunnels);
+        if watchdog.is_some() {
+            notify_systemd("WATCHDOG=1");
+        }
+    }
 }
 
 #[cfg(test)]
