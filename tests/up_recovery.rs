@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use support::procs::{kill_stopped, signal_all};
+use support::proctree::{kill_stopped, signal_all};
 use support::up::{UpFiles, tunnel_toml};
 use support::*;
 

@@ -11,14 +11,14 @@
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
 //! - [`up`]: `sshtun up` with a tunnels file, its control socket and a
-//!   NOTIFY_SOCKET listener; [`procs`]: process trees and signals.
+//!   NOTIFY_SOCKET listener; [`proctree`]: process trees and signals.
 //!
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
 pub mod checks;
 pub mod peer;
-pub mod procs;
+pub mod proctree;
 pub mod serve;
 pub mod servers;
 pub mod socks;

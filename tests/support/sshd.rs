@@ -158,7 +158,7 @@ impl Sshd {
     /// The per-connection processes (every descendant of the listener: the
     /// privileged monitor and the session child of each connection).
     pub fn session_pids(&self) -> Vec<i32> {
-        super::procs::descendants(self.pid())
+        super::proctree::descendants(self.pid())
     }
 
     /// Kills sshd with its connections, then starts it again on the same port
