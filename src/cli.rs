@@ -58,7 +58,7 @@ pub struct Cli {
     pub port: Option<u16>,
 
     /// User to log in as
-    #[arg(short = 'l', value_name = "LOGIN", help_heading = "Connection")]
+    #[arg(short = 'l', value_name = "LOGIN", value_parser = spec::parse_user, help_heading = "Connection")]
     pub login: Option<String>,
 
     /// Identity (private key) file; may be repeated

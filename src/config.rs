@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::cli::Cli;
 use crate::exit::Failure;
 use crate::options::{Options, StrictHostKeyChecking};
-use crate::spec::ForwardSpec;
+use crate::spec::{self, ForwardSpec};
 use crate::ssh_config::{self, MatchContext};
 
 /// Keys tried when no IdentityFile is given, strongest first.
@@ -115,6 +115,13 @@ impl TunnelConfig {
             .host_name
             .clone()
             .unwrap_or_else(|| ctx.original_host.clone());
+        let user = options
+            .user
+            .clone()
+            .unwrap_or_else(|| ctx.local_user.clone());
+        // -o HostName and -o User are checked like the destination, before use.
+        spec::validate_host(&host).map_err(|e| anyhow!(e))?;
+        spec::validate_user(&user).map_err(|e| anyhow!(e))?;
         let forwards = options
             .local_forwards
             .iter()
@@ -126,10 +133,7 @@ impl TunnelConfig {
             original_host: ctx.original_host.clone(),
             host,
             port: options.port.unwrap_or(22),
-            user: options
-                .user
-                .clone()
-                .unwrap_or_else(|| ctx.local_user.clone()),
+            user,
             identity_files,
             identity_files_explicit,
             identities_only: options.identities_only.unwrap_or(false),

@@ -17,7 +17,7 @@ use russh::keys::ssh_key::known_hosts::Marker;
 use russh::keys::{Algorithm, HashAlg, PublicKey};
 use tracing::warn;
 
-pub use file::{Entry, read_file};
+pub use file::{Entry, parse_line, read_file};
 
 use crate::exit::Failure;
 use crate::options::StrictHostKeyChecking;

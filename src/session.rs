@@ -76,6 +76,7 @@ pub struct ClientHandler {
     tasks: TaskTracker,
     shutdown: CancellationToken,
     end: SessionEnd,
+    first_kex_done: bool,
     _closed: DropGuard,
 }
 
@@ -97,10 +98,14 @@ impl client::Handler for ClientHandler {
         Ok(true)
     }
 
+    /// Records the server's version, and refuses a server without strict key
+    /// exchange (Terrapin, CVE-2023-48795): russh uses strict kex only when the
+    /// server offers it too. Checked on the first exchange only (rekeys do not
+    /// repeat the marker).
     async fn kex_done(
         &mut self,
         _shared_secret: Option<&[u8]>,
-        _names: &russh::Names,
+        names: &russh::Names,
         session: &mut Session,
     ) -> Result<()> {
         let version = String::from_utf8_lossy(session.remote_sshid())
@@ -111,6 +116,13 @@ impl client::Handler for ClientHandler {
             .server_version
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = version;
+        if !std::mem::replace(&mut self.first_kex_done, true) && !names.strict_kex() {
+            bail!(
+                "the server does not support strict key exchange (kex-strict-s-v00@openssh.com), \
+                 which protects against the Terrapin attack (CVE-2023-48795); \
+                 sshtun refuses such servers: upgrade the server (OpenSSH 9.6 or a patched build)"
+            );
+        }
         Ok(())
     }
 
@@ -309,6 +321,7 @@ pub async fn connect(
         shutdown,
         _closed: end.closed.clone().drop_guard(),
         end: end.clone(),
+        first_kex_done: false,
     };
     let handshake = client::connect_stream(Arc::new(russh_config(config)), stream, handler);
     tokio::pin!(handshake);

@@ -5,7 +5,11 @@
 //! Each parses into a [`ForwardSpec`] inside clap's `value_parser`, so a bad spec is
 //! a usage error that names the spec and what is wrong with it.
 
+mod names;
+
 use std::fmt;
+
+pub use names::{parse_user, validate_host, validate_user};
 
 /// Where a listener binds, as given on the command line.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -73,6 +77,8 @@ fn split_fields(spec: &str) -> Result<Vec<String>, String> {
                 }
             }
             ':' if !bracketed => fields.push(std::mem::take(&mut current)),
+            // Brackets only wrap a whole field; anywhere else they name no host.
+            '[' | ']' => return Err(format!("unexpected '{c}'")),
             _ => current.push(c),
         }
     }
@@ -109,17 +115,6 @@ fn parse_target(host: &str, port: &str) -> Result<Target, String> {
         host: host.to_string(),
         port: parse_port(port, false)?,
     })
-}
-
-/// Refuses host names with whitespace or control characters (they never name a
-/// host, and would be dangerous in logs or a ProxyCommand).
-pub fn validate_host(host: &str) -> Result<(), String> {
-    if host.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(format!(
-            "bad host name {host:?}: contains spaces or control characters"
-        ));
-    }
-    Ok(())
 }
 
 /// Parses `-L [bind:]port:host:hostport`.
@@ -205,18 +200,9 @@ pub fn parse_destination(s: &str) -> Result<Destination, String> {
     if host.is_empty() {
         return Err(format!("bad destination '{s}': empty host name"));
     }
-    if host.starts_with('-') {
-        return Err(format!(
-            "bad destination '{s}': host names cannot start with '-'"
-        ));
-    }
     validate_host(&host)?;
     if let Some(user) = &user {
-        if user.chars().any(|c| c.is_control()) {
-            return Err(format!(
-                "bad user name {user:?}: contains control characters"
-            ));
-        }
+        validate_user(user)?;
     }
     Ok(Destination { user, host, port })
 }

@@ -157,6 +157,10 @@ fn bad_specs_say_what_is_wrong() {
         ("8080::80", parse_local, "missing target host"),
         ("[::1:8080:db:80", parse_local, "missing ']'"),
         ("[::1]x:8080:db:80", parse_local, "unexpected 'x' after ']'"),
+        // Found by the forward_spec fuzz target: "[[1]:808" was bind "[1".
+        ("[[1]:808", parse_dynamic, "unexpected '['"),
+        ("a[b]:8080:db:80", parse_local, "unexpected '['"),
+        ("8080:db]:80", parse_local, "unexpected ']'"),
         (
             "8080:bad host:80",
             parse_remote,

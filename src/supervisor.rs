@@ -394,22 +394,14 @@ impl Tunnel {
         } else {
             Arc::new(RemoteForwards::default())
         };
-        // The session's own token (cancelled when it ends, not at shutdown, so
-        // open -R connections keep their grace period): -R connections end with it.
-        let session_closed = CancellationToken::new();
         let (mut handle, end) = session::connect(
             &self.config,
             check,
             remote,
             self.tasks.clone(),
-            session_closed.clone(),
+            self.shutdown.clone(),
         )
         .await?;
-        let closed = end.closed.clone();
-        tokio::spawn(async move {
-            closed.cancelled().await;
-            session_closed.cancel();
-        });
         auth::authenticate(&mut handle, &self.config).await?;
         self.events.emit(Event::Connected {
             tunnel: self.name.clone(),

@@ -50,10 +50,8 @@ async fn connection(
     let (host, port) = (request.host.clone(), request.port);
     debug!("CONNECT {host}:{port}");
     match open_direct(&link, &host, port, peer).await {
-        Ok((channel, session)) => match request.succeed().await {
-            Ok(socket) => {
-                counted.finish(bridge::join(socket, channel, bridge::closed(session)).await)
-            }
+        Ok(channel) => match request.succeed().await {
+            Ok(socket) => counted.finish(bridge::join(socket, channel).await),
             Err(e) => debug!("client went away before the reply: {e}"),
         },
         Err(e) => {

@@ -40,9 +40,7 @@ async fn connection(
 ) {
     let counted = stats.open();
     match open_direct(&link, &target.host, target.port, peer).await {
-        Ok((channel, session)) => {
-            counted.finish(bridge::join(socket, channel, bridge::closed(session)).await)
-        }
+        Ok(channel) => counted.finish(bridge::join(socket, channel).await),
         Err(e) => {
             counted.failed();
             warn!("could not open a channel to {target}: {e}");

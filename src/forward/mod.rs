@@ -94,13 +94,7 @@ pub async fn open_direct(
     host: &str,
     port: u16,
     peer: std::net::SocketAddr,
-) -> Result<
-    (
-        russh::Channel<russh::client::Msg>,
-        crate::link::SessionHandle,
-    ),
-    OpenError,
-> {
+) -> Result<russh::Channel<russh::client::Msg>, OpenError> {
     let session = link.session().await.ok_or(OpenError::NoSession)?;
     let open = session.channel_open_direct_tcpip(
         host,
@@ -112,7 +106,7 @@ pub async fn open_direct(
         Err(_) => Err(OpenError::TimedOut),
         Ok(Err(russh::Error::ChannelOpenFailure(reason))) => Err(OpenError::Refused(reason)),
         Ok(Err(e)) => Err(OpenError::Session(e.to_string())),
-        Ok(Ok(channel)) => Ok((channel, session)),
+        Ok(Ok(channel)) => Ok(channel),
     }
 }
 

@@ -123,26 +123,24 @@ pub async fn request(
 
 /// Connects one forwarded connection to its local target, then accepts the
 /// channel and joins the two; a failed connect rejects only this channel.
-/// `session_closed` is cancelled when the session carrying the channel ends
-/// (the supervisor hands each session such a token), which cuts the connection.
 pub async fn serve_connection(
     channel: Channel<Msg>,
     reply: ChannelOpenHandle,
     route: Route,
-    session_closed: CancellationToken,
+    shutdown: CancellationToken,
 ) {
     let Route { target, stats } = route;
     let counted = stats.open();
     let connect = TcpStream::connect((target.host.as_str(), target.port));
     let socket = tokio::select! {
-        _ = session_closed.cancelled() => return,
+        _ = shutdown.cancelled() => return,
         result = tokio::time::timeout(LOCAL_CONNECT_TIMEOUT, connect) => result,
     };
     match socket {
         Ok(Ok(socket)) => {
             let _ = socket.set_nodelay(true);
             reply.accept().await;
-            counted.finish(bridge::join(socket, channel, session_closed.cancelled()).await);
+            counted.finish(bridge::join(socket, channel).await);
         }
         Ok(Err(e)) => {
             counted.failed();

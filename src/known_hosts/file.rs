@@ -17,6 +17,8 @@ use russh::keys::ssh_key::known_hosts::{HostPatterns, Marker};
 use sha1::Sha1;
 use tracing::debug;
 
+use crate::ssh_config::pattern::wildcard;
+
 /// One parsed line of a known_hosts file.
 #[derive(Debug, Clone)]
 pub struct Entry {
@@ -111,7 +113,7 @@ fn matches_hosts(hosts: &HostPatterns, name: &str) -> bool {
                     Some(rest) => (true, rest),
                     None => (false, pattern.as_str()),
                 };
-                if glob(pattern.to_ascii_lowercase().as_bytes(), name.as_bytes()) {
+                if wildcard(&name, &pattern.to_ascii_lowercase()) {
                     if negated {
                         return false;
                     }
@@ -121,34 +123,6 @@ fn matches_hosts(hosts: &HostPatterns, name: &str) -> bool {
             matched
         }
     }
-}
-
-/// `*` matches any run of bytes, `?` any one byte. Linear backtracking on the
-/// last `*` only, so hostile patterns cannot blow up.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 /// Appends `name keytype base64` to `path`, creating the directory (0700) and

@@ -1,12 +1,11 @@
 //! The byte path: direct-tcpip (the client's -L and -D: connect out, then
 //! accept the channel) and the bridge every forwarded connection runs, one
-//! `copy_bidirectional`, which carries half-close both ways.
+//! `crate::bridge::join`, which carries half-close both ways.
 
 use std::time::Duration;
 
 use russh::server::{ChannelOpenHandle, Msg};
 use russh::{Channel, ChannelOpenFailure};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::timeout;
@@ -49,22 +48,15 @@ pub(super) async fn direct(
     bridge(socket, channel, ended).await;
 }
 
-/// Copies bytes both ways until both sides are done or `stop` fires.
-pub(super) async fn bridge(mut socket: TcpStream, channel: Channel<Msg>, stop: CancellationToken) {
-    let mut stream = channel.into_stream();
+/// Copies bytes both ways (through the client's shared byte path, which keeps
+/// one stalled reader from freezing the session) until both sides are done or
+/// `stop` fires.
+pub(super) async fn bridge(socket: TcpStream, channel: Channel<Msg>, stop: CancellationToken) {
     tokio::select! {
-        copied = copy(&mut socket, &mut stream) => match copied {
+        copied = crate::bridge::join(socket, channel) => match copied {
             Ok((up, down)) => debug!("closed after {up} bytes out, {down} bytes in"),
             Err(e) => debug!("closed: {e}"),
         },
         _ = stop.cancelled() => debug!("closed by session end"),
     }
-}
-
-async fn copy<A, B>(a: &mut A, b: &mut B) -> std::io::Result<(u64, u64)>
-where
-    A: AsyncRead + AsyncWrite + Unpin + ?Sized,
-    B: AsyncRead + AsyncWrite + Unpin + ?Sized,
-{
-    tokio::io::copy_bidirectional(a, b).await
 }

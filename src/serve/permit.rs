@@ -4,6 +4,8 @@
 
 use std::net::IpAddr;
 
+use crate::ssh_config::pattern::wildcard as matches_glob;
+
 /// A host that may be reached: `host:port`, `*` for any host or any port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PermitOpen {
@@ -83,7 +85,7 @@ pub fn from_matches(patterns: &str, peer: IpAddr) -> bool {
         };
         let hit = match pattern.split_once('/') {
             Some((net, bits)) => cidr_contains(net, bits, peer),
-            None => glob(&pattern.to_ascii_lowercase(), &text),
+            None => matches_glob(&text, &pattern.to_ascii_lowercase()),
         };
         if hit && negated {
             return false;
@@ -108,29 +110,6 @@ fn cidr_contains(net: &str, bits: &str, peer: IpAddr) -> bool {
         }
         _ => false,
     }
-}
-
-/// Shell-style glob with `*` (any run) and `?` (any one character).
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// Splits `host:port` or `[v6]:port` at the last colon; `None` without one.

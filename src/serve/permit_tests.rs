@@ -107,18 +107,3 @@ fn from_pattern_table() {
         );
     }
 }
-
-#[test]
-fn glob_table() {
-    let table = [
-        ("*", "", true),
-        ("a*c", "abbbc", true),
-        ("a*c", "abbbd", false),
-        ("*.*.*.1", "10.0.0.1", true),
-        ("?", "", false),
-        ("a**", "a", true),
-    ];
-    for (pattern, text, want) in table {
-        assert_eq!(glob(pattern, text), want, "{pattern} vs {text}");
-    }
-}

@@ -19,6 +19,9 @@ fn wildcards() {
         ("abc", "**c", true),
         ("10.0.0.1", "10.0.0.?", true),
         ("10.0.0.12", "10.0.0.?", false),
+        ("10.0.0.1", "*.*.*.1", true),
+        ("abbbd", "a*c", false),
+        ("a", "a**", true),
     ];
     for (text, pattern, want) in cases {
         assert_eq!(wildcard(text, pattern), want, "{text} ~ {pattern}");

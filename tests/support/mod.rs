@@ -10,6 +10,9 @@
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: a minimal SOCKS5 client that reports the server's reply code.
+//! - [`firehose`]: a far end that keeps sending at a pace the test controls.
+//! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
+//! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
 //! - [`up`]: `sshtun up` with a tunnels file, its control socket and a
 //!   NOTIFY_SOCKET listener; [`proctree`]: process trees and signals.
 //!
@@ -17,13 +20,16 @@
 #![allow(dead_code)]
 
 pub mod checks;
+pub mod firehose;
 pub mod peer;
+pub mod process;
 pub mod proctree;
 pub mod serve;
 pub mod servers;
 pub mod socks;
 pub mod sshd;
 pub mod sshtun;
+pub mod terminal;
 pub mod up;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -46,6 +52,8 @@ pub use socks::*;
 pub use sshd::Sshd;
 #[allow(unused_imports)]
 pub use sshtun::{Home, Sshtun, authorize};
+#[allow(unused_imports)]
+pub use terminal::{TerminalRun, answer_prompt, assert_no_secret};
 
 /// A key pair made by ssh-keygen.
 #[derive(Debug, Clone)]

@@ -2,18 +2,6 @@
 //! the implementation, [`Server`] is one running, and [`setup_with`] starts
 //! one with a HOME that can log in to it. Forwarding scenarios run against
 //! both kinds through [`against_both_peers!`](crate::against_both_peers).
-//!
-//! Known server bug (the `serve_ignored` scenarios): russh 0.65's session loop
-//! re-opens a channel's receive window as data arrives, then awaits a send
-//! into that channel's bounded buffer (100 messages). When a forwarded
-//! target pushes back (an echo server whose client is still sending), the
-//! bridge stops reading that channel, the buffer fills, and the whole session
-//! loop waits on it: no WINDOW_ADJUST is read, no channel open is answered,
-//! and every channel of the connection stalls. 16 concurrent 1 MiB echoes
-//! through -L or -D hit it when the machine is busy (the client reports
-//! "the server did not answer within 30s"). The fix belongs in russh
-//! (withhold WINDOW_ADJUST until the data is consumed, as OpenSSH does;
-//! as proposed in Eugeny/russh#730); no sshtun serve setting removes the cycle.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
