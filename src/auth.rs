@@ -1,7 +1,13 @@
 //! User authentication in ssh's order: the agent, then identity files (asking for
 //! a passphrase on the terminal when a key is encrypted), then keyboard-interactive
 //! and password prompts. With no terminal or under BatchMode nothing is asked and
-//! a failure says why. Secrets are never logged.
+//! a failure says why. Secrets are never logged. The agent part is in [`agent`]; a key file's user
+//! certificates ([`cert`]) are offered before the plain key.
+
+#[path = "auth_agent.rs"]
+mod agent;
+#[path = "auth_cert.rs"]
+mod cert;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -10,7 +16,6 @@ use std::sync::Arc;
 use anyhow::{Context, Result, anyhow};
 use russh::MethodKind;
 use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
-use russh::keys::agent::client::AgentClient;
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use tracing::{debug, error, info, warn};
 
@@ -123,60 +128,6 @@ impl Attempt<'_> {
         }
     }
 
-    async fn try_agent(&mut self) -> Result<bool> {
-        let mut agent = match &self.config.identity_agent {
-            Some(path) if path.as_os_str().is_empty() => return Ok(false),
-            Some(path) => AgentClient::connect_uds(path)
-                .await
-                .map(AgentClient::dynamic),
-            None if std::env::var_os("SSH_AUTH_SOCK").is_none() => return Ok(false),
-            None => AgentClient::connect_env().await.map(AgentClient::dynamic),
-        }
-        .map_err(|e| debug!("no agent: {e}"))
-        .ok();
-        let Some(agent) = agent.as_mut() else {
-            return Ok(false);
-        };
-        let identities = agent.request_identities().await.unwrap_or_default();
-        let allowed = self.identity_file_public_keys();
-        for identity in identities {
-            let key = identity.public_key().into_owned();
-            if self.config.identities_only && !allowed.contains(&key) {
-                continue;
-            }
-            debug!("offering agent key {}", identity.comment());
-            let hash = self.rsa_hash(key.algorithm().is_rsa()).await;
-            self.tried_keys.push(key.clone());
-            match self
-                .handle
-                .authenticate_publickey_with(self.config.user.clone(), key, hash, agent)
-                .await
-            {
-                Ok(result) => {
-                    if self.settle(result) {
-                        return Ok(true);
-                    }
-                }
-                Err(e) => debug!("agent could not sign: {e}"),
-            }
-        }
-        Ok(false)
-    }
-
-    fn identity_file_public_keys(&self) -> Vec<PublicKey> {
-        let pub_path = |p: &Path| {
-            p.with_file_name(format!(
-                "{}.pub",
-                p.file_name().unwrap_or_default().to_string_lossy()
-            ))
-        };
-        self.config
-            .identity_files
-            .iter()
-            .filter_map(|p| russh::keys::load_public_key(pub_path(p)).ok())
-            .collect()
-    }
-
     async fn rsa_hash(&mut self, is_rsa: bool) -> Option<HashAlg> {
         if !is_rsa {
             return None;
@@ -194,13 +145,19 @@ impl Attempt<'_> {
             let Some(key) = self.load_identity(&path).await else {
                 continue;
             };
-            if self.tried_keys.contains(key.public_key()) {
+            // Its certificates are worth offering even if the agent tried the key.
+            let tried = self.tried_keys.contains(key.public_key());
+            let key = Arc::new(key);
+            if self.try_certificates(&path, &key).await? {
+                return Ok(true);
+            }
+            if tried {
                 continue;
             }
             self.tried_keys.push(key.public_key().clone());
             debug!("offering key {}", path.display());
             let hash = self.rsa_hash(key.algorithm().is_rsa()).await;
-            let key = PrivateKeyWithHashAlg::new(Arc::new(key), hash);
+            let key = PrivateKeyWithHashAlg::new(key, hash);
             let result = self
                 .handle
                 .authenticate_publickey(self.config.user.clone(), key)

@@ -53,6 +53,34 @@ pub struct Cli {
     #[arg(short = 'T', help_heading = "Forwarding")]
     pub no_tty: bool,
 
+    /// Forward stdin and stdout to host:port through the server (implies -N, ExitOnForwardFailure, ClearAllForwardings)
+    #[arg(short = 'W', value_name = "HOST:PORT", value_parser = crate::stdio::parse_target, help_heading = "Forwarding")]
+    pub stdio_forward: Option<(String, u16)>,
+
+    /// Connect through jump hosts: [user@]host[:port][,...] ("none" for none)
+    #[arg(short = 'J', value_name = "DESTINATION", help_heading = "Connection")]
+    pub jump: Option<String>,
+
+    /// Use IPv4 addresses only
+    #[arg(short = '4', conflicts_with = "ipv6", help_heading = "Connection")]
+    pub ipv4: bool,
+
+    /// Use IPv6 addresses only
+    #[arg(short = '6', help_heading = "Connection")]
+    pub ipv6: bool,
+
+    /// Local address to connect from
+    #[arg(short = 'b', value_name = "BIND_ADDRESS", help_heading = "Connection")]
+    pub bind_address: Option<String>,
+
+    /// Compress the session (zlib)
+    #[arg(short = 'C', help_heading = "Connection")]
+    pub compression: bool,
+
+    /// Ciphers to offer, in order (comma-separated, ssh_config syntax)
+    #[arg(short = 'c', value_name = "CIPHER_SPEC", help_heading = "Connection")]
+    pub cipher_spec: Option<String>,
+
     /// Port to connect to on the remote host
     #[arg(short = 'p', value_name = "PORT", help_heading = "Connection")]
     pub port: Option<u16>,

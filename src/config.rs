@@ -8,7 +8,8 @@ use anyhow::{Context, Result, anyhow};
 
 use crate::cli::Cli;
 use crate::exit::Failure;
-use crate::options::{Options, StrictHostKeyChecking};
+use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
+use crate::proxy::Proxy;
 use crate::spec::{self, ForwardSpec};
 use crate::ssh_config::{self, MatchContext};
 
@@ -43,6 +44,31 @@ pub struct TunnelConfig {
     pub server_alive_interval: Option<Duration>,
     pub server_alive_count_max: usize,
     pub forwards: Vec<ForwardSpec>,
+    /// How bytes reach the server: TCP, a ProxyCommand or a jump host.
+    pub proxy: Proxy,
+    /// AddressFamily (`-4`, `-6`).
+    pub address_family: AddressFamily,
+    /// BindAddress (`-b`): the local address outgoing TCP connects from.
+    pub bind_address: Option<String>,
+    /// Ciphers, KexAlgorithms, HostKeyAlgorithms, MACs as configured, and Compression.
+    pub algorithms: AlgorithmSettings,
+    /// CertificateFile, expanded.
+    pub certificate_files: Vec<PathBuf>,
+    /// `-W host:port`: forward stdin and stdout there instead of tunnelling.
+    pub stdio_forward: Option<(String, u16)>,
+    /// The `-F` value, so jump hosts read the same configuration files.
+    pub config_file: Option<String>,
+}
+
+/// Algorithm lists as written in ssh_config (`+`/`-`/`^` prefixes included);
+/// [`crate::preferred`] resolves them against what russh supports.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlgorithmSettings {
+    pub ciphers: Option<String>,
+    pub kex: Option<String>,
+    pub host_keys: Option<String>,
+    pub macs: Option<String>,
+    pub compression: bool,
 }
 
 /// The user's home directory.
@@ -64,11 +90,25 @@ impl TunnelConfig {
     /// Errors are configuration failures.
     pub fn from_cli(cli: &Cli) -> Result<Self> {
         let (options, ctx) = ssh_config::command_line::resolve(cli).context(Failure::Config)?;
-        Self::from_options(options, &ctx).context(Failure::Config)
+        let mut config =
+            Self::build(options, &ctx, cli.config_file.as_deref(), 0).context(Failure::Config)?;
+        config.stdio_forward = cli.stdio_forward.clone();
+        Ok(config)
     }
 
     /// Builds settings from resolved options (after ssh_config was applied).
     pub fn from_options(options: Options, ctx: &MatchContext) -> Result<Self> {
+        Self::build(options, ctx, None, 0)
+    }
+
+    /// [`Self::from_options`] for a host `depth` jumps away from us, with the
+    /// `-F` value jump hosts are resolved with.
+    pub(crate) fn build(
+        options: Options,
+        ctx: &MatchContext,
+        config_file: Option<&str>,
+        depth: usize,
+    ) -> Result<Self> {
         let tokens = ssh_config::tokens_for(&options, ctx)?;
         let expand = |path: &str| -> Result<PathBuf> {
             let expanded = tokens
@@ -129,7 +169,28 @@ impl TunnelConfig {
             .chain(&options.dynamic_forwards)
             .cloned()
             .collect();
+        let certificate_files = options
+            .certificate_files
+            .iter()
+            .map(|p| expand(p))
+            .collect::<Result<_>>()?;
+        let proxy = Proxy::resolve(&options, ctx, &tokens, config_file, depth)?;
+        let algorithms = AlgorithmSettings {
+            ciphers: options.ciphers.clone(),
+            kex: options.kex_algorithms.clone(),
+            host_keys: options.host_key_algorithms.clone(),
+            macs: options.macs.clone(),
+            compression: options.compression.unwrap_or(false),
+        };
+        crate::preferred::preferred(&algorithms)?;
         Ok(TunnelConfig {
+            proxy,
+            address_family: options.address_family.unwrap_or_default(),
+            bind_address: options.bind_address.clone(),
+            algorithms,
+            certificate_files,
+            stdio_forward: None,
+            config_file: config_file.map(str::to_string),
             original_host: ctx.original_host.clone(),
             host,
             port: options.port.unwrap_or(22),

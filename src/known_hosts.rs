@@ -6,8 +6,10 @@
 //! known with another key (same type or not) is refused under every
 //! StrictHostKeyChecking mode; an unknown host is refused, recorded or asked
 //! about as [`StrictHostKeyChecking`] says. New entries go to the first user file
-//! only, and only once accepted. Reading the files is in [`file`].
+//! only, and only once accepted. Reading the files is in [`file`]; host
+//! certificates and `@cert-authority` lines are in [`cert`].
 
+mod cert;
 mod file;
 
 use std::path::PathBuf;
@@ -17,6 +19,7 @@ use russh::keys::ssh_key::known_hosts::Marker;
 use russh::keys::{Algorithm, HashAlg, PublicKey};
 use tracing::warn;
 
+pub use cert::{CertVerdict, has_cert_authority, key_to_check, verify_certificate};
 pub use file::{Entry, parse_line, read_file};
 
 use crate::exit::Failure;
@@ -32,6 +35,28 @@ pub struct HostKeyPolicy {
     /// GlobalKnownHostsFile; read, never written.
     pub global_files: Vec<PathBuf>,
     pub batch_mode: bool,
+}
+
+impl HostKeyPolicy {
+    /// The policy a tunnel's settings ask for.
+    pub fn for_config(config: &crate::config::TunnelConfig) -> Self {
+        HostKeyPolicy {
+            strict: config.strict_host_key_checking,
+            user_files: config.user_known_hosts_files.clone(),
+            global_files: config.global_known_hosts_files.clone(),
+            batch_mode: config.batch_mode,
+        }
+    }
+
+    /// Every entry of the user files, then the global ones, that applies to `name`.
+    fn entries_for(&self, name: &str) -> Vec<Entry> {
+        self.user_files
+            .iter()
+            .chain(&self.global_files)
+            .flat_map(|path| read_file(path))
+            .filter(|e| e.matches(name))
+            .collect()
+    }
 }
 
 /// The name a host is recorded and looked up under: `host` on port 22,
@@ -100,13 +125,7 @@ fn status<'a>(entries: &'a [Entry], key: &PublicKey) -> Status<'a> {
 /// [`Failure::HostKey`]. Blocking: it reads files and may ask on the terminal.
 pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) -> Result<()> {
     let name = lookup_name(host, port);
-    let entries: Vec<Entry> = policy
-        .user_files
-        .iter()
-        .chain(&policy.global_files)
-        .flat_map(|path| read_file(path))
-        .filter(|e| e.matches(&name))
-        .collect();
+    let entries = policy.entries_for(&name);
     let kind = key_type_name(key);
     let fp = fingerprint(key);
     match status(&entries, key) {

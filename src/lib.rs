@@ -7,7 +7,11 @@
 //!   destinations; [`options`] applies `-o Key=Value`; [`ssh_config`] reads
 //!   ssh_config files into the same options and prints them for `-G`;
 //!   [`config`] folds them into one [`config::TunnelConfig`].
-//! - [`session`] opens the SSH connection (TCP, handshake, timeouts), checks the
+//! - [`transport`] carries the bytes to the server as [`proxy`] routes them:
+//!   TCP (`-4`, `-6`, `-b`), a ProxyCommand, or jump hosts (`-J`), each hop
+//!   with its own settings; [`preferred`] picks the algorithms offered (`-c`,
+//!   `-C`, Ciphers, KexAlgorithms, HostKeyAlgorithms, MACs).
+//! - [`session`] opens the SSH connection (handshake, timeouts), checks the
 //!   host key through [`known_hosts`] (OpenSSH's rules: markers, wildcards,
 //!   negation, hashed names; records new hosts as StrictHostKeyChecking says),
 //!   and authenticates through [`auth`]
@@ -16,6 +20,7 @@
 //!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D, with the SOCKS
 //!   handshake in [`socks`]); [`listen`] binds their listeners and
 //!   [`bridge`] copies bytes between an accepted socket and its SSH channel.
+//! - [`stdio`] is `-W host:port`: stdin and stdout joined to one channel.
 //! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
 //!   wait for a signal or the end of the session, shut down.
 //! - [`serve`] is `sshtun serve`, a forwarding-only SSH server (russh's server
@@ -40,12 +45,16 @@ pub mod link;
 pub mod listen;
 pub mod metrics;
 pub mod options;
+pub mod preferred;
 pub mod prompt;
+pub mod proxy;
 pub mod serve;
 pub mod session;
 pub mod socks;
 pub mod spec;
 pub mod ssh_config;
+pub mod stdio;
 pub mod supervisor;
+pub mod transport;
 pub mod tunnel;
 pub mod up;

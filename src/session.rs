@@ -1,4 +1,4 @@
-//! The SSH session: TCP connect with a timeout, the SSH handshake, host-key
+//! The SSH session: the transport ([`crate::transport`]), the SSH handshake with a timeout, host-key
 //! verification, and the russh client [`Handler`] that refuses every channel the
 //! server opens unless it belongs to a remote forward we asked for.
 
@@ -11,7 +11,6 @@ use russh::client::{self, Handle, Msg, Session};
 use russh::keys::PublicKey;
 use russh::keys::PublicKeyOrCertificate;
 use russh::{Channel, ChannelOpenFailure};
-use tokio::net::TcpStream;
 use tokio_util::sync::{CancellationToken, DropGuard};
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument, debug, info_span, warn};
@@ -19,12 +18,11 @@ use tracing::{Instrument, debug, info_span, warn};
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
 use crate::forward::remote::RemoteForwards;
+use crate::known_hosts::{self, HostKeyPolicy};
 
 /// How long the SSH handshake (banner and key exchange) may take when no
 /// question is being asked on the terminal.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-/// TCP connect timeout when ConnectTimeout is not set.
-const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Keepalive defaults: dead links are noticed within about a minute.
 const DEFAULT_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 
@@ -72,6 +70,8 @@ impl SessionEnd {
 /// russh callbacks for one session.
 pub struct ClientHandler {
     host_key_check: HostKeyCheck,
+    /// Where `@cert-authority` lines are looked up, for which host and port.
+    authorities: Arc<(HostKeyPolicy, String, u16)>,
     remote_forwards: Arc<RemoteForwards>,
     tasks: TaskTracker,
     shutdown: CancellationToken,
@@ -85,15 +85,31 @@ impl client::Handler for ClientHandler {
 
     async fn check_server_key(&mut self, key: &PublicKeyOrCertificate) -> Result<bool> {
         let check = self.host_key_check.clone();
-        // A host certificate is checked as its plain key until CA support lands.
-        let key = match key {
-            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
-            PublicKeyOrCertificate::Certificate(cert) => PublicKey::from(cert.public_key().clone()),
+        let authorities = self.authorities.clone();
+        let offered = match key {
+            PublicKeyOrCertificate::PublicKey { key, .. } => Err(key.clone()),
+            PublicKeyOrCertificate::Certificate(cert) => Ok(cert.clone()),
         };
-        let fingerprint = crate::known_hosts::fingerprint(&key);
-        tokio::task::spawn_blocking(move || check(&key))
-            .await
-            .context("host key check did not finish")??;
+        // A certificate's fingerprint is the one of the key inside it.
+        let fingerprint = match &offered {
+            Err(key) => known_hosts::fingerprint(key),
+            Ok(cert) => known_hosts::fingerprint(&PublicKey::from(cert.public_key().clone())),
+        };
+        tokio::task::spawn_blocking(move || {
+            let key = match offered {
+                Err(key) => key,
+                Ok(cert) => {
+                    let (policy, host, port) = &*authorities;
+                    match known_hosts::key_to_check(policy, host, *port, &cert)? {
+                        Some(key) => key,
+                        None => return Ok(()),
+                    }
+                }
+            };
+            check(&key)
+        })
+        .await
+        .context("host key check did not finish")??;
         *self.end.host_key.lock().unwrap_or_else(|e| e.into_inner()) = fingerprint;
         Ok(true)
     }
@@ -250,49 +266,44 @@ async fn refuse(reply: ChannelOpenHandle, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn russh_config(config: &TunnelConfig) -> client::Config {
+fn russh_config(config: &TunnelConfig) -> Result<client::Config> {
+    let mut preferred = crate::preferred::preferred(&config.algorithms).context(Failure::Config)?;
+    if !known_hosts::has_cert_authority(
+        &HostKeyPolicy::for_config(config),
+        &config.host,
+        config.port,
+    ) {
+        // Ask for a host certificate only where a CA could vouch for it.
+        preferred.host_key_certificates = Vec::new().into();
+    }
     let interval = config
         .server_alive_interval
         .unwrap_or(DEFAULT_ALIVE_INTERVAL);
-    client::Config {
+    Ok(client::Config {
         keepalive_interval: (!interval.is_zero()).then_some(interval),
         keepalive_max: config.server_alive_count_max,
         nodelay: true,
+        preferred,
         ..Default::default()
-    }
+    })
 }
 
-/// Opens TCP to the first address of `host:port` that answers within the timeout.
-async fn connect_tcp(config: &TunnelConfig) -> Result<TcpStream> {
-    let timeout = config.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
-    let address = config.address();
-    let addrs = tokio::time::timeout(
-        timeout,
-        tokio::net::lookup_host((config.host.as_str(), config.port)),
-    )
-    .await
-    .map_err(|_| anyhow!("could not resolve {}: timed out", config.host))?
-    .with_context(|| format!("could not resolve {}", config.host))?;
-    let mut last_error = anyhow!("could not resolve {}: no addresses", config.host);
-    for addr in addrs {
-        match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
-                let sock = socket2::SockRef::from(&stream);
-                let _ = sock.set_keepalive(true);
-                crate::keepalive::tune_for(&stream, config);
-                return Ok(stream);
-            }
-            Ok(Err(e)) => {
-                last_error = anyhow!(e).context(format!("could not connect to {address} ({addr})"))
-            }
-            Err(_) => {
-                last_error =
-                    anyhow!("could not connect to {address} ({addr}): timed out after {timeout:?}")
-            }
-        }
+/// The host-key check `config` asks for: its known_hosts files and
+/// StrictHostKeyChecking, for its host and port.
+pub fn host_key_check(config: &TunnelConfig) -> HostKeyCheck {
+    let policy = HostKeyPolicy::for_config(config);
+    let (host, port) = (config.host.clone(), config.port);
+    Arc::new(move |key| known_hosts::verify(&policy, &host, port, key))
+}
+
+/// Attaches `failure` unless the error already carries a class (a jump host's
+/// refused host key stays a host-key failure).
+fn with_failure(err: anyhow::Error, failure: Failure) -> anyhow::Error {
+    if Failure::of(&err).is_some() {
+        err
+    } else {
+        err.context(failure)
     }
-    Err(last_error)
 }
 
 /// Connects and completes the key exchange, verifying the host key.
@@ -303,7 +314,9 @@ pub async fn connect(
     tasks: TaskTracker,
     shutdown: CancellationToken,
 ) -> Result<(Handle<ClientHandler>, SessionEnd)> {
-    let stream = connect_tcp(config).await.context(Failure::Connect)?;
+    let stream = crate::transport::connect(config)
+        .await
+        .map_err(|e| with_failure(e, Failure::Connect))?;
     let end = SessionEnd::default();
     // The host-key check may ask on the terminal; only the network part is timed.
     let asking = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -316,6 +329,11 @@ pub async fn connect(
     };
     let handler = ClientHandler {
         host_key_check: check,
+        authorities: Arc::new((
+            HostKeyPolicy::for_config(config),
+            config.host.clone(),
+            config.port,
+        )),
         remote_forwards,
         tasks,
         shutdown,
@@ -323,7 +341,7 @@ pub async fn connect(
         end: end.clone(),
         first_kex_done: false,
     };
-    let handshake = client::connect_stream(Arc::new(russh_config(config)), stream, handler);
+    let handshake = client::connect_stream(Arc::new(russh_config(config)?), stream, handler);
     tokio::pin!(handshake);
     let timeout = config.connect_timeout.unwrap_or(HANDSHAKE_TIMEOUT);
     let handle = loop {

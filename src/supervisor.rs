@@ -19,9 +19,8 @@ use crate::events::{Event, Events};
 use crate::exit::Failure;
 use crate::forward::remote::RemoteForwards;
 use crate::forward::set::{ForwardSet, ForwardStatus};
-use crate::known_hosts::{self, HostKeyPolicy};
 use crate::link::{self, Link, SessionHandle};
-use crate::session::{self, HostKeyCheck, SessionEnd};
+use crate::session::{self, SessionEnd};
 
 pub use crate::backoff::Backoff;
 
@@ -379,15 +378,7 @@ impl Tunnel {
 
     /// One attempt: TCP, handshake (host key checked anew every time), auth.
     async fn connect_once(&self, slot: usize) -> Result<(SessionHandle, SessionEnd)> {
-        let policy = HostKeyPolicy {
-            strict: self.config.strict_host_key_checking,
-            user_files: self.config.user_known_hosts_files.clone(),
-            global_files: self.config.global_known_hosts_files.clone(),
-            batch_mode: self.config.batch_mode,
-        };
-        let (host, port) = (self.config.host.clone(), self.config.port);
-        let check: HostKeyCheck =
-            Arc::new(move |key| known_hosts::verify(&policy, &host, port, key));
+        let check = session::host_key_check(&self.config);
         // Only the first slot carries -R listeners; the others refuse forwarded channels.
         let remote = if slot == 0 {
             self.remote.clone()

@@ -102,6 +102,9 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
         return crate::ssh_config::dump::print_config(&cli); // -G
     }
     let config = TunnelConfig::from_cli(&cli)?;
+    if config.stdio_forward.is_some() {
+        return crate::stdio::run(&config).await; // -W
+    }
     if let Some(path) = &cli.run.pidfile {
         std::fs::write(path, format!("{}\n", std::process::id()))
             .with_context(|| format!("could not write the pid file {}", path.display()))

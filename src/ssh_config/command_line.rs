@@ -46,7 +46,37 @@ pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
     if cli.gateway_ports {
         options.gateway_ports = Some(true);
     }
+    for (key, value) in flag_options(cli) {
+        options
+            .apply(key, &value)
+            .map_err(|e| anyhow!("command-line option: {e}"))?;
+    }
     Ok(options)
+}
+
+/// The connection flags as the ssh_config keywords they stand for (applied
+/// after `-o`, so `-o` wins as it usually comes first on ssh's command line).
+fn flag_options(cli: &Cli) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(jump) = &cli.jump {
+        out.push(("ProxyJump", jump.clone()));
+    }
+    if cli.ipv4 {
+        out.push(("AddressFamily", "inet".into()));
+    }
+    if cli.ipv6 {
+        out.push(("AddressFamily", "inet6".into()));
+    }
+    if let Some(bind) = &cli.bind_address {
+        out.push(("BindAddress", bind.clone()));
+    }
+    if cli.compression {
+        out.push(("Compression", "yes".into()));
+    }
+    if let Some(ciphers) = &cli.cipher_spec {
+        out.push(("Ciphers", ciphers.clone()));
+    }
+    out
 }
 
 /// Everything `-G` prints and a connection uses: the command line, then the
@@ -57,6 +87,16 @@ pub fn resolve(cli: &Cli) -> Result<(Options, MatchContext)> {
     let mut options = options(cli, &ctx)?;
     let files = ConfigFiles::from_flag(cli.config_file.as_deref(), &ctx.home);
     load(&mut options, &files, &ctx)?;
+    if cli.stdio_forward.is_some() {
+        // -W implies ClearAllForwardings and ExitOnForwardFailure unless set.
+        if options.clear_all_forwardings.is_none() {
+            options.clear_all_forwardings = Some(true);
+            options.local_forwards.clear();
+            options.remote_forwards.clear();
+            options.dynamic_forwards.clear();
+        }
+        options.exit_on_forward_failure.get_or_insert(true);
+    }
     Ok((options, ctx))
 }
 
