@@ -166,6 +166,8 @@ pub struct RunArgs {
 pub enum Command {
     /// Run a forwarding-only SSH server (no shells, no commands)
     Serve(crate::serve::ServeArgs),
+    /// Run the named tunnels of a TOML file (all, or the NAMEs given), each supervised
+    Up(crate::up::UpArgs),
 }
 
 impl Cli {

@@ -76,6 +76,29 @@ struct Sinks {
     ready_fd: Mutex<Option<std::fs::File>>,
     /// `-f`: leave the terminal once the ready line is written.
     detach: bool,
+    readiness: Mutex<Readiness>,
+}
+
+/// When the process as a whole is ready: the first `ready` event by default
+/// (one tunnel), or once every expected tunnel was ready or gave up.
+#[derive(Default)]
+struct Readiness {
+    /// Tunnels not ready yet; None: any `ready` will do.
+    pending: Option<std::collections::HashSet<String>>,
+    any_ready: bool,
+    told: bool,
+}
+
+impl Readiness {
+    /// Whether readiness should be announced now (once).
+    fn settled(&mut self) -> bool {
+        let done = self.pending.as_ref().is_none_or(|p| p.is_empty());
+        if done && self.any_ready && !self.told {
+            self.told = true;
+            return true;
+        }
+        false
+    }
 }
 
 impl Events {
@@ -98,8 +121,53 @@ impl Events {
                 json,
                 ready_fd: Mutex::new(ready_fd),
                 detach,
+                readiness: Mutex::default(),
             }),
         }
+    }
+
+    /// Announces readiness (`--ready-fd`, systemd READY=1) only once each of
+    /// these tunnels was ready or gave up, instead of at the first `ready`.
+    pub fn expect_tunnels(&self, names: impl IntoIterator<Item = String>) {
+        self.readiness().pending = Some(names.into_iter().collect());
+    }
+
+    /// A tunnel stopped (failed, or removed) before it was ready: readiness no
+    /// longer waits for it. The process is ready once one other tunnel is.
+    pub fn tunnel_gone(&self, tunnel: &str) {
+        let announce = {
+            let mut readiness = self.readiness();
+            if let Some(pending) = readiness.pending.as_mut() {
+                pending.remove(tunnel);
+            }
+            readiness.settled()
+        };
+        if announce {
+            self.announce_ready();
+        }
+    }
+
+    fn readiness(&self) -> std::sync::MutexGuard<'_, Readiness> {
+        self.inner
+            .readiness
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn announce_ready(&self) {
+        if let Some(mut fd) = self
+            .inner
+            .ready_fd
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = writeln!(fd, "READY");
+            if self.inner.detach {
+                crate::background::detach(self.inner.json);
+            }
+        }
+        notify_systemd("READY=1");
     }
 
     /// Reports one event.
@@ -116,19 +184,17 @@ impl Events {
         }
         if let Event::Ready { tunnel, forwards } = &event {
             info!("ready: {tunnel}: {forwards} forward(s) set up");
-            if let Some(mut fd) = self
-                .inner
-                .ready_fd
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-            {
-                let _ = writeln!(fd, "READY");
-                if self.inner.detach {
-                    crate::background::detach(self.inner.json);
+            let announce = {
+                let mut readiness = self.readiness();
+                readiness.any_ready = true;
+                if let Some(pending) = readiness.pending.as_mut() {
+                    pending.remove(tunnel);
                 }
+                readiness.settled()
+            };
+            if announce {
+                self.announce_ready();
             }
-            notify_systemd("READY=1");
         }
     }
 }
@@ -174,48 +240,5 @@ pub fn notify_systemd(message: &str) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_serialise_with_stable_names() {
-        let cases = [
-            (
-                Event::ForwardReady {
-                    tunnel: "t".into(),
-                    kind: "local",
-                    spec: "-L 0:db:5432".into(),
-                    listen: "127.0.0.1:40000".into(),
-                    target: "db:5432".into(),
-                },
-                r#"{"event":"forward_ready","tunnel":"t","kind":"local","spec":"-L 0:db:5432","listen":"127.0.0.1:40000","target":"db:5432"}"#,
-            ),
-            (
-                Event::Ready {
-                    tunnel: "t".into(),
-                    forwards: 2,
-                },
-                r#"{"event":"ready","tunnel":"t","forwards":2}"#,
-            ),
-            (
-                Event::Exit {
-                    code: 255,
-                    error: Some("x".into()),
-                },
-                r#"{"event":"exit","code":255,"error":"x"}"#,
-            ),
-            (
-                Event::Reconnecting {
-                    tunnel: "t".into(),
-                    attempt: 3,
-                    delay_ms: 4000,
-                    error: "refused".into(),
-                },
-                r#"{"event":"reconnecting","tunnel":"t","attempt":3,"delay_ms":4000,"error":"refused"}"#,
-            ),
-        ];
-        for (event, want) in cases {
-            assert_eq!(serde_json::to_string(&event).unwrap(), want);
-        }
-    }
-}
+#[path = "events_tests.rs"]
+mod tests;

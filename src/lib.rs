@@ -27,6 +27,9 @@
 //!   is `-f`, which returns only once that setup succeeded or failed.
 //! - [`serve`] is `sshtun serve`, a forwarding-only SSH server (russh's server
 //!   side) used for demos, tests and locked-down tunnel endpoints.
+//! - [`up`] is `sshtun up`: the named tunnels of a TOML file in one process,
+//!   each a supervised tunnel, with systemd notification, reload on SIGHUP and
+//!   [`metrics`] for Prometheus; [`keepalive`] tunes TCP so dead peers are seen.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
@@ -39,10 +42,12 @@ pub mod control;
 pub mod events;
 pub mod exit;
 pub mod forward;
+pub mod keepalive;
 pub mod known_hosts;
 pub mod link;
 pub mod listen;
 pub mod listen_unix;
+pub mod metrics;
 pub mod options;
 pub mod preferred;
 pub mod prompt;
@@ -57,3 +62,4 @@ pub mod stdio;
 pub mod supervisor;
 pub mod transport;
 pub mod tunnel;
+pub mod up;

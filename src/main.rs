@@ -7,6 +7,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => ExitCode::from(sshtun::serve::main(args)),
+        Some(Command::Up(args)) => ExitCode::from(sshtun::up::main(args)),
         None => ExitCode::from(sshtun::tunnel::main(cli)),
     }
 }

@@ -173,8 +173,20 @@ impl Tunnel {
     }
 
     /// Connects, sets up every forward, reports ready, then keeps the sessions
-    /// up until shutdown (Ok) or a failure it will not retry (Err).
+    /// up until shutdown (Ok) or a failure it will not retry (Err). Either way
+    /// the tunnel ends stopped, with the failure as its last error.
     pub async fn run(self: Arc<Self>) -> Result<()> {
+        let outcome = self.clone().supervise().await;
+        if let Err(e) = &outcome {
+            if !matches!(Failure::of(e), Some(Failure::Interrupted)) {
+                self.set_error(format!("{e:#}"));
+            }
+        }
+        self.set_state(State::Stopped);
+        outcome
+    }
+
+    async fn supervise(self: Arc<Self>) -> Result<()> {
         let mut backoff = Backoff::default();
         let (session, end) = self.connect_with_retry(0, &mut backoff).await?;
         self.link.set(0, Some(session));
@@ -208,9 +220,7 @@ impl Tunnel {
             tunnel: self.name.clone(),
             forwards: count,
         });
-        let outcome = self.clone().keep_slot(0, Some(end), backoff).await;
-        self.set_state(State::Stopped);
-        outcome
+        self.clone().keep_slot(0, Some(end), backoff).await
     }
 
     /// Watches one session slot; reconnects it when its session ends.

@@ -118,6 +118,7 @@ async fn connect_tcp(config: &TunnelConfig) -> Result<TcpStream> {
             Ok(Ok(stream)) => {
                 let _ = stream.set_nodelay(true);
                 let _ = socket2::SockRef::from(&stream).set_keepalive(true);
+                crate::keepalive::tune_for(&stream, config);
                 debug!(
                     "connected to {address} ({addr}) from {:?}",
                     stream.local_addr()

@@ -16,7 +16,7 @@ use crate::exit::{self, Failure};
 use crate::supervisor::{RetryPolicy, Tunnel};
 
 /// How long open connections may finish after SIGINT/SIGTERM.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Sets up logging to stderr at the level `-v`/`-q` ask for.
 pub fn init_logging(verbose: u8, quiet: bool) {
@@ -145,6 +145,10 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
     let registry = Registry::new(CancellationToken::new());
     registry.add(tunnel.clone());
     start_control(&cli.run, &name, registry.clone(), shutdown.clone()).await?;
+    tokio::spawn(crate::up::notify::report(
+        registry.clone(),
+        shutdown.clone(),
+    ));
     let running = tokio::spawn(tunnel.clone().run());
     let stop = async {
         tokio::select! {
@@ -164,18 +168,25 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
         }
     };
     shutdown.cancel();
+    drain(&tasks, tokio::time::Instant::now() + SHUTDOWN_GRACE).await;
+    tunnel.disconnect().await;
+    outcome
+}
+
+/// Closes `tasks` and waits for them until `deadline` (the grace period after
+/// their shutdown token was cancelled); whatever is still busy then is left to
+/// be dropped with the runtime.
+pub async fn drain(tasks: &TaskTracker, deadline: tokio::time::Instant) {
     tasks.close();
-    if tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait())
+    if tokio::time::timeout_at(deadline, tasks.wait())
         .await
         .is_err()
     {
         warn!(
-            "{} task(s) still busy after {SHUTDOWN_GRACE:?}; closing them",
+            "{} task(s) still busy after the {SHUTDOWN_GRACE:?} grace period; closing them",
             tasks.len()
         );
     }
-    tunnel.disconnect().await;
-    outcome
 }
 
 /// Opens the control socket (`--control-socket`, default under the runtime dir)
@@ -187,7 +198,17 @@ pub async fn start_control(
     registry: std::sync::Arc<Registry>,
     shutdown: CancellationToken,
 ) -> Result<()> {
-    let listener = match &run.control_socket {
+    open_control(run.control_socket.as_deref(), name, registry, shutdown).await
+}
+
+/// [`start_control`] for a socket path given directly (`sshtun up` has no RunArgs).
+pub async fn open_control(
+    path: Option<&std::path::Path>,
+    name: &str,
+    registry: std::sync::Arc<Registry>,
+    shutdown: CancellationToken,
+) -> Result<()> {
+    let listener = match path {
         Some(path) if path.as_os_str() == "none" => return Ok(()),
         Some(path) => control::bind(path).await.context(Failure::Config)?,
         None => match control::bind(&control::socket_for(name)).await {

@@ -14,6 +14,8 @@
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
 //! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
 //! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
+//! - [`up`]: `sshtun up` with a tunnels file, its control socket and a
+//!   NOTIFY_SOCKET listener; [`proctree`]: process trees and signals.
 //!
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
@@ -22,6 +24,7 @@ pub mod checks;
 pub mod firehose;
 pub mod peer;
 pub mod process;
+pub mod proctree;
 pub mod serve;
 pub mod servers;
 pub mod socks;
@@ -29,6 +32,7 @@ pub mod sshd;
 pub mod sshtun;
 pub mod terminal;
 pub mod unix;
+pub mod up;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

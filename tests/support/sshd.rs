@@ -150,6 +150,53 @@ impl Sshd {
         &self.host_key.fingerprint
     }
 
+    /// The listening sshd's process id.
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// The per-connection processes (every descendant of the listener: the
+    /// privileged monitor and the session child of each connection).
+    pub fn session_pids(&self) -> Vec<i32> {
+        super::proctree::descendants(self.pid())
+    }
+
+    /// Kills sshd with its connections, then starts it again on the same port
+    /// with the same config and host key (a server restart).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.start_again();
+    }
+
+    /// Starts sshd again on its port after [`Sshd::stop`].
+    pub fn start_again(&mut self) {
+        let addr = self.addr();
+        let config = self.dir.path().join("sshd_config");
+        let log = self.dir.path().join("sshd.log.restarted");
+        for _ in 0..50 {
+            let mut child = spawn(&config, &log);
+            if wait_for_banner(addr, &mut child) {
+                self.child = child;
+                return;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("sshd did not start again on {addr}");
+    }
+
+    /// Kills sshd and every connection it serves; nothing listens afterwards.
+    pub fn stop(&mut self) {
+        let sessions = self.session_pids();
+        unsafe { libc::kill(-self.pid(), libc::SIGKILL) };
+        for pid in sessions {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Everything sshd has logged so far (LogLevel VERBOSE).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()

@@ -112,6 +112,11 @@ impl Sshtun {
     /// stderr to files, and no controlling terminal. Keep `home` alive as long
     /// as the process runs: dropping it deletes the directory.
     pub fn spawn<S: AsRef<str>>(home: &Home, args: &[S]) -> Sshtun {
+        Sshtun::spawn_env(home, args, &[])
+    }
+
+    /// [`Sshtun::spawn`] with extra environment variables.
+    pub fn spawn_env<S: AsRef<str>>(home: &Home, args: &[S], env: &[(&str, &str)]) -> Sshtun {
         let args: Vec<String> = args.iter().map(|a| a.as_ref().to_string()).collect();
         let out_dir = tempfile::tempdir().unwrap();
         let stdout = std::fs::File::create(out_dir.path().join("stdout")).unwrap();
@@ -124,6 +129,7 @@ impl Sshtun {
         cmd.args(&args)
             .env("HOME", home.path())
             .env_remove("SSH_AUTH_SOCK")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::from(stdout))
             .stderr(Stdio::from(stderr));

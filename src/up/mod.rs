@@ -1,0 +1,187 @@
+//! `sshtun up [NAME...]`: runs the named tunnels of a TOML file ([`file`]) in
+//! one process, each supervised on its own ([`fleet`]), all on one control
+//! socket (default name "up") and optionally one Prometheus endpoint.
+//!
+//! - Readiness (`--ready-fd`, systemd READY=1) once every tunnel was ready, or
+//!   stopped for good while another one is ([`crate::events::Events`]);
+//!   STATUS= lines and WATCHDOG=1 pings ([`notify`]).
+//! - SIGTERM/SIGINT (or a `stop` request): stop accepting, a grace period for
+//!   open connections, exit 0. SIGHUP: reload the file ([`fleet::Fleet::reload`]);
+//!   a file that does not load is logged and the running set kept.
+//! - Exit code: 0 after a signal; non-zero (the first failure's code) only
+//!   when every tunnel failed for good before any was ready. A tunnel that
+//!   fails while others run is shown as stopped, with its error, in `status`,
+//!   and started again by the next SIGHUP.
+
+pub mod file;
+pub mod fleet;
+pub mod notify;
+pub mod resolve;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+
+use crate::control::Registry;
+use crate::events::{Event, Events};
+use crate::exit::{self, Failure};
+use file::TunnelDef;
+use fleet::Fleet;
+
+/// `sshtun up` flags.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UpArgs {
+    /// Tunnels to run (default: every tunnel in the file)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Tunnels file (default: $XDG_CONFIG_HOME/sshtun/tunnels.toml, else ~/.config/sshtun/tunnels.toml)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Control socket path for `sshtun status` / `sshtun ctl` (default: $XDG_RUNTIME_DIR/sshtun/up.sock; "none" for none)
+    #[arg(long, value_name = "PATH")]
+    pub control_socket: Option<PathBuf>,
+
+    /// Serve status as Prometheus text on ADDR (e.g. 127.0.0.1:9105; a bare port binds loopback)
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+
+    /// Events as JSON lines on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// Write a line to file descriptor N once every tunnel is up
+    #[arg(long, value_name = "N")]
+    pub ready_fd: Option<i32>,
+
+    /// More detail on stderr; repeat for more
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Quiet: only errors on stderr
+    #[arg(short = 'q')]
+    pub quiet: bool,
+
+    /// Distinct exit codes for connection (10), authentication (11) and host key (12) failures
+    #[arg(long)]
+    pub detailed_exit_codes: bool,
+}
+
+/// Runs `sshtun up` and returns the exit code.
+pub fn main(args: UpArgs) -> u8 {
+    crate::tunnel::init_logging(args.verbose, args.quiet);
+    let ready = match args.ready_fd.map(crate::events::ready_file).transpose() {
+        Ok(ready) => ready,
+        Err(e) => {
+            eprintln!("sshtun: {e:#}");
+            return exit::code_for(&e.context(Failure::Usage), args.detailed_exit_codes);
+        }
+    };
+    let events = Events::new(args.json, ready);
+    let result = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => {
+            let result = runtime.block_on(run(&args, events.clone()));
+            runtime.shutdown_timeout(Duration::from_millis(100));
+            result
+        }
+        Err(e) => Err(anyhow!(e).context("cannot start the async runtime")),
+    };
+    let (code, error) = match result {
+        Ok(()) => (exit::OK, None),
+        Err(err) => {
+            eprintln!("sshtun: {err:#}");
+            let code = exit::code_for(&err, args.detailed_exit_codes);
+            (code, Some(format!("{err:#}")))
+        }
+    };
+    events.emit(Event::Exit { code, error });
+    code
+}
+
+/// The tunnels of the file that `names` selects (all when empty).
+fn load(path: &std::path::Path, names: &[String]) -> Result<Vec<TunnelDef>> {
+    let defs = file::load(path)?;
+    if let Some(e) = fleet::missing(names, &defs) {
+        return Err(e.context(format!("{}", path.display())));
+    }
+    Ok(defs
+        .into_iter()
+        .filter(|d| names.is_empty() || names.contains(&d.name))
+        .collect())
+}
+
+async fn run(args: &UpArgs, events: Events) -> Result<()> {
+    let path = match &args.config {
+        Some(path) => path.clone(),
+        None => file::default_path().context(Failure::Config)?,
+    };
+    let defs = load(&path, &args.names).context(Failure::Config)?;
+    if defs.is_empty() {
+        info!("{}: no tunnels defined; waiting for SIGHUP", path.display());
+    }
+    let root = CancellationToken::new();
+    let registry = Registry::new(CancellationToken::new());
+    crate::tunnel::open_control(
+        args.control_socket.as_deref(),
+        "up",
+        registry.clone(),
+        root.clone(),
+    )
+    .await?;
+    if let Some(addr) = &args.metrics {
+        let listener = crate::metrics::bind(addr).await.context(Failure::Config)?;
+        tokio::spawn(crate::metrics::serve(
+            listener,
+            registry.clone(),
+            root.clone(),
+        ));
+    }
+    events.expect_tunnels(defs.iter().map(|d| d.name.clone()));
+    let (mut fleet, mut finished) = Fleet::new(root.clone(), events, registry.clone());
+    for def in defs {
+        fleet.start(def);
+    }
+    let mut outcome = match fleet.fatal() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    };
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    tokio::spawn(notify::report(registry.clone(), root.clone()));
+    let stop = crate::tunnel::signalled();
+    tokio::pin!(stop);
+    while outcome.is_ok() {
+        tokio::select! {
+            name = &mut stop => {
+                info!("{name} received, shutting down");
+                break;
+            }
+            _ = registry.stop.cancelled() => {
+                info!("a stop request received, shutting down");
+                break;
+            }
+            _ = hangup.recv() => {
+                info!("SIGHUP received, reloading {}", path.display());
+                match load(&path, &args.names) {
+                    Ok(defs) => fleet.reload(defs).await,
+                    Err(e) => error!("reload failed, keeping the running tunnels: {e:#}"),
+                }
+                if let Some(e) = fleet.fatal() {
+                    outcome = Err(e);
+                }
+            }
+            Some(done) = finished.recv() => {
+                if let Some(e) = fleet.finished(done) {
+                    outcome = Err(e);
+                }
+            }
+        }
+    }
+    crate::events::notify_systemd("STOPPING=1");
+    fleet.stop_all().await;
+    outcome
+}
