@@ -134,6 +134,10 @@ pub struct RunArgs {
 pub enum Command {
     /// Run a forwarding-only SSH server (no shells, no commands)
     Serve(crate::serve::ServeArgs),
+    /// Show running tunnels: state, sessions, forwards and their counters
+    Status(crate::ctl::StatusArgs),
+    /// Change a running sshtun: add or cancel a forward, list forwards, stop it
+    Ctl(crate::ctl::CtlArgs),
 }
 
 impl Cli {

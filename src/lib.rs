@@ -20,6 +20,8 @@
 //!   wait for a signal or the end of the session, shut down.
 //! - [`serve`] is `sshtun serve`, a forwarding-only SSH server (russh's server
 //!   side) used for demos, tests and locked-down tunnel endpoints.
+//! - [`control`] is the Unix socket a running sshtun answers on; [`ctl`] is
+//!   `sshtun status` and `sshtun ctl`, the commands that talk to it.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
@@ -28,6 +30,7 @@ pub mod bridge;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod ctl;
 pub mod events;
 pub mod exit;
 pub mod forward;

@@ -7,6 +7,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Serve(args)) => ExitCode::from(sshtun::serve::main(args)),
+        Some(Command::Status(args)) => ExitCode::from(sshtun::ctl::status_main(args)),
+        Some(Command::Ctl(args)) => ExitCode::from(sshtun::ctl::ctl_main(args)),
         None => ExitCode::from(sshtun::tunnel::main(cli)),
     }
 }
