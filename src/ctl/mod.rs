@@ -49,8 +49,27 @@ pub struct Which {
     pub name: Option<String>,
 }
 
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  sshtun status                 every running sshtun: tunnels, forwards, counters
+  sshtun status db --json       one JSON line: {\"socket\", \"pid\", \"tunnels\": [...]}
+
+Exit status: 0 shown, 2 usage, 5 no sshtun answers.";
+
+const CTL_EXAMPLES: &str = "\
+Examples:
+  sshtun ctl --name db add -L 6379:cache:6379   prints the bound address(es)
+  sshtun ctl --name db add -L 0:cache:6379      a free port, printed
+  sshtun ctl --name db cancel -L 6379:cache:6379
+  sshtun ctl --socket /run/tun.sock list
+  sshtun ctl stop                               the only running sshtun
+
+Exit status: 0 done, 2 usage (or several running and none named),
+5 no sshtun answers, 6 the request was refused (e.g. port in use).";
+
 /// `sshtun status [NAME] [--json]`
 #[derive(Debug, Clone, Args)]
+#[command(after_help = STATUS_EXAMPLES)]
 pub struct StatusArgs {
     /// Tunnel name; all running tunnels when omitted
     #[arg(value_name = "NAME")]
@@ -67,6 +86,7 @@ pub struct StatusArgs {
 
 /// `sshtun ctl [--socket PATH | --name NAME] <add|cancel|list|stop>`
 #[derive(Debug, Clone, Args)]
+#[command(after_help = CTL_EXAMPLES)]
 pub struct CtlArgs {
     #[command(flatten)]
     pub which: Which,
