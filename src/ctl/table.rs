@@ -1,7 +1,7 @@
 //! `sshtun status` and `sshtun ctl list`: the control socket's status answer as
 //! aligned tables for people, or as JSON lines for programs.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::anyhow;
 use serde_json::Value;
@@ -54,7 +54,7 @@ pub async fn status(args: StatusArgs) -> Result<(), CtlError> {
 }
 
 /// Prints one process's status: a JSON line with its socket added, or tables.
-fn show(socket: &PathBuf, mut result: Value, name: Option<&str>, json: bool) {
+fn show(socket: &Path, mut result: Value, name: Option<&str>, json: bool) {
     if let Some(tunnels) = result["tunnels"].as_array_mut() {
         if let Some(name) = name.filter(|n| tunnels.iter().any(|t| t["name"] == *n)) {
             tunnels.retain(|t| t["name"] == name);
