@@ -7,10 +7,17 @@ use crate::spec::{self, ForwardSpec};
 
 const EXAMPLES: &str = "\
 Examples:
-  sshtun -N -L 8080:intranet:80 alice@bastion     # local :8080 -> intranet:80 via bastion
-  sshtun -N -R 9000:localhost:3000 alice@bastion  # bastion's :9000 -> local :3000
-  sshtun -N -D 1080 alice@bastion                 # SOCKS5 proxy on localhost:1080
-  sshtun -o ExitOnForwardFailure=yes -L 5432:db:5432 ssh://alice@bastion:2222";
+  sshtun -N -L 8080:intranet:80 alice@bastion     local :8080 -> intranet:80 via bastion
+  sshtun -N -R 9000:localhost:3000 alice@bastion  bastion's :9000 -> local :3000
+  sshtun -N -D 1080 alice@bastion                 SOCKS5 proxy on localhost:1080
+  sshtun --json -N -L 0:db:5432 alice@bastion     free local port, reported in JSON
+  sshtun --name db --reconnect -N -L 5432:db:5432 alice@bastion &
+  sshtun ctl --name db add -L 6379:cache:6379     add a forward to the running tunnel
+  sshtun status                                   running tunnels and their forwards
+
+Exit status: 0 ok, 2 usage, 3 configuration, 4 forward failed, 130 interrupted,
+255 connection/authentication/host key (10/11/12 with --detailed-exit-codes).
+More in sshtun(1).";
 
 /// SSH tunnels (-L, -R, -D) over one multiplexed session to a stock OpenSSH server.
 #[derive(Debug, Parser)]
@@ -41,15 +48,15 @@ pub struct Cli {
     #[arg(short = 'D', value_name = "SPEC", value_parser = spec::parse_dynamic, help_heading = "Forwarding")]
     pub dynamic: Vec<ForwardSpec>,
 
-    /// Let other hosts connect to local forwarded ports (binds all interfaces)
+    /// Let other hosts connect to local forwards (bind all interfaces)
     #[arg(short = 'g', help_heading = "Forwarding")]
     pub gateway_ports: bool,
 
-    /// No remote command (accepted for ssh compatibility; sshtun never runs one)
+    /// Accepted for ssh compatibility (sshtun never runs a remote command)
     #[arg(short = 'N', help_heading = "Forwarding")]
     pub no_command: bool,
 
-    /// No terminal (accepted for ssh compatibility; sshtun never allocates one)
+    /// Accepted for ssh compatibility (sshtun never allocates a terminal)
     #[arg(short = 'T', help_heading = "Forwarding")]
     pub no_tty: bool,
 
@@ -101,11 +108,11 @@ pub struct Cli {
     #[arg(short = 'o', value_name = "KEY=VALUE", help_heading = "Connection")]
     pub options: Vec<String>,
 
-    /// Configuration file to read instead of ~/.ssh/config and /etc/ssh/ssh_config ("none" for none)
+    /// ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config ("none": none)
     #[arg(short = 'F', value_name = "FILE", help_heading = "Connection")]
     pub config_file: Option<String>,
 
-    /// Print the resolved configuration (like ssh -G) and exit without connecting
+    /// Print the resolved configuration (like ssh -G) and exit
     #[arg(short = 'G', help_heading = "Output")]
     pub print_config: bool,
 
@@ -117,7 +124,7 @@ pub struct Cli {
     #[arg(short = 'q', help_heading = "Output")]
     pub quiet: bool,
 
-    /// Distinct exit codes for connection (10), authentication (11) and host key (12) failures instead of ssh's 255
+    /// Exit 10/11/12 for connection/authentication/host key failures, not 255
     #[arg(long, help_heading = "Output")]
     pub detailed_exit_codes: bool,
 
@@ -128,11 +135,11 @@ pub struct Cli {
 /// How a tunnel runs: supervision, sessions, and what it tells scripts.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
-    /// Reconnect after a lost session (and retry failed attempts), re-creating every forward
+    /// Reconnect after a lost session or failed attempt, re-creating every forward
     #[arg(long, help_heading = "Persistence")]
     pub reconnect: bool,
 
-    /// With --reconnect: give up after N failed attempts in a row (default: never)
+    /// With --reconnect: give up after N failed attempts in a row [default: never]
     #[arg(long, value_name = "N", help_heading = "Persistence")]
     pub max_retries: Option<u32>,
 
@@ -140,19 +147,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Persistence")]
     pub sessions: u16,
 
-    /// Events as JSON lines on stdout (connecting, connected, forward_ready, ready, ...)
+    /// One JSON object per event on stdout: connecting, forward_ready, ready, ...
     #[arg(long, help_heading = "Scripting")]
     pub json: bool,
 
-    /// Write a line to file descriptor N once every forward is up
+    /// Write "READY" and a newline to file descriptor N once every forward is up
     #[arg(long, value_name = "N", help_heading = "Scripting")]
     pub ready_fd: Option<i32>,
 
-    /// Name of this tunnel in events, status and `sshtun ctl` (default: the destination host)
+    /// Name for events, `sshtun status` and `sshtun ctl` [default: the destination host]
     #[arg(long, value_name = "NAME", help_heading = "Scripting")]
     pub name: Option<String>,
 
-    /// Control socket path for `sshtun status` / `sshtun ctl` (default: $XDG_RUNTIME_DIR/sshtun/NAME.sock; "none" for none)
+    /// Control socket for status/ctl [default: $XDG_RUNTIME_DIR/sshtun/NAME.sock; "none": off]
     #[arg(long, value_name = "PATH", help_heading = "Scripting")]
     pub control_socket: Option<std::path::PathBuf>,
 
@@ -168,6 +175,10 @@ pub enum Command {
     Serve(crate::serve::ServeArgs),
     /// Run the named tunnels of a TOML file (all, or the NAMEs given), each supervised
     Up(crate::up::UpArgs),
+    /// Show running tunnels: state, sessions, forwards and their counters
+    Status(crate::ctl::StatusArgs),
+    /// Change a running sshtun: add or cancel a forward, list forwards, stop it
+    Ctl(crate::ctl::CtlArgs),
 }
 
 impl Cli {

@@ -30,6 +30,8 @@
 //! - [`up`] is `sshtun up`: the named tunnels of a TOML file in one process,
 //!   each a supervised tunnel, with systemd notification, reload on SIGHUP and
 //!   [`metrics`] for Prometheus; [`keepalive`] tunes TCP so dead peers are seen.
+//! - [`control`] is the Unix socket a running sshtun answers on; [`ctl`] is
+//!   `sshtun status` and `sshtun ctl`, the commands that talk to it.
 //! - [`exit`] maps failures to the exit codes scripts branch on.
 
 pub mod auth;
@@ -39,6 +41,7 @@ pub mod bridge;
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod ctl;
 pub mod events;
 pub mod exit;
 pub mod forward;

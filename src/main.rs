@@ -8,6 +8,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Serve(args)) => ExitCode::from(sshtun::serve::main(args)),
         Some(Command::Up(args)) => ExitCode::from(sshtun::up::main(args)),
+        Some(Command::Status(args)) => ExitCode::from(sshtun::ctl::status_main(args)),
+        Some(Command::Ctl(args)) => ExitCode::from(sshtun::ctl::ctl_main(args)),
         None => ExitCode::from(sshtun::tunnel::main(cli)),
     }
 }
