@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 
 use crate::config::TunnelConfig;
 use crate::options::Options;
+use crate::spec;
 use crate::ssh_config::jump::parse_hop;
 use crate::ssh_config::tokens::PROXY_COMMAND_TOKENS;
 use crate::ssh_config::{self, ConfigFiles, MatchContext, Tokens};
@@ -27,23 +28,6 @@ pub enum Proxy {
     /// The last jump host, which opens the channel to the destination. Its
     /// own `proxy` leads through the jump hosts before it.
     Jump(Box<TunnelConfig>),
-}
-
-/// Characters a shell would interpret, refused in host and user names that a
-/// ProxyCommand is about to receive through `%h`, `%n` or `%r`.
-const SHELL_SPECIAL: &[char] = &['\'', '"', '`', '$', '\\', ';', '&', '<', '>', '|', '(', ')'];
-
-/// Refuses a host or user name a shell could read as more than a word.
-pub fn check_shell_safe(what: &str, value: &str) -> Result<()> {
-    if let Some(c) = value
-        .chars()
-        .find(|c| SHELL_SPECIAL.contains(c) || c.is_whitespace() || c.is_control())
-    {
-        bail!(
-            "{what} {value:?} contains {c:?}, which is not allowed in a name passed to ProxyCommand"
-        );
-    }
-    Ok(())
 }
 
 impl Proxy {
@@ -97,9 +81,12 @@ impl Proxy {
 /// Expands `%h %n %p %r %%` in a ProxyCommand after checking that the names
 /// going into it cannot smuggle shell syntax in.
 pub fn expand_command(command: &str, tokens: &Tokens) -> Result<String> {
-    check_shell_safe("host name", &tokens.host)?;
-    check_shell_safe("host name", &tokens.original_host)?;
-    check_shell_safe("user name", &tokens.remote_user)?;
+    // The same rules as where the names enter (spec::names): checked again
+    // here because these are the values the shell will see.
+    let unsafe_name = |e: String| anyhow!("{e}: not allowed in a name passed to ProxyCommand");
+    spec::validate_host(&tokens.host).map_err(unsafe_name)?;
+    spec::validate_host(&tokens.original_host).map_err(unsafe_name)?;
+    spec::validate_user(&tokens.remote_user).map_err(unsafe_name)?;
     tokens
         .expand(command, PROXY_COMMAND_TOKENS)
         .map_err(|e| anyhow!("ProxyCommand: {e}"))

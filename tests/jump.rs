@@ -179,7 +179,8 @@ fn proxy_command_refuses_a_host_name_with_shell_syntax() {
         &["-N", "-o", "ProxyCommand=nc %h %p", "a;touch${IFS}pwned"].map(String::from),
     );
     assert_eq!(code, Some(3), "exit code; stderr:\n{stderr}");
-    assert_error_line(&stderr, "not allowed in a name passed to ProxyCommand");
+    // Refused where the name enters, before any ProxyCommand is expanded.
+    assert_error_line(&stderr, "contains the shell character ';'");
 }
 
 #[test]
