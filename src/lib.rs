@@ -55,6 +55,7 @@ pub mod options;
 pub mod preferred;
 pub mod prompt;
 pub mod proxy;
+pub mod rlimit;
 pub mod serve;
 pub mod session;
 pub mod socks;

@@ -5,6 +5,8 @@ use sshtun::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Each forwarded connection is a descriptor; the soft default is too low.
+    sshtun::rlimit::raise_nofile();
     match cli.command {
         Some(Command::Serve(args)) => ExitCode::from(sshtun::serve::main(args)),
         Some(Command::Up(args)) => ExitCode::from(sshtun::up::main(args)),

@@ -13,6 +13,7 @@
 //!   tcpip-forward listeners.
 
 pub mod authorized_keys;
+mod decouple;
 mod forward;
 mod handler;
 pub mod host_key;

@@ -141,7 +141,7 @@ async fn connection(
     };
     tokio::pin!(auth_expired);
     let handler = SessionHandler::new(peer, shared.clone(), switches, span);
-    let stream = Killable::new(socket, kill.clone());
+    let stream = Killable::new(super::decouple::decouple(socket), kill.clone());
 
     let started = tokio::select! {
         started = run_stream(shared.russh.clone(), stream, handler) => started,

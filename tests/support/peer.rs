@@ -92,12 +92,10 @@ pub fn setup_with(kind: PeerKind) -> Option<(Server, Home)> {
 }
 
 /// Defines, for each scenario `fn NAME(kind: PeerKind)`, a module `NAME` with
-/// two tests: `NAME::openssh` and `NAME::sshtun_serve`. `NAME [serve_ignored:
-/// "why"]` marks only the serve variant `#[ignore]`, for a known server bug
-/// that is reported, not hidden: `cargo test -- --ignored` still runs it.
+/// two tests: `NAME::openssh` and `NAME::sshtun_serve`.
 #[macro_export]
 macro_rules! against_both_peers {
-    ($($scenario:ident $([serve_ignored: $why:literal])?),* $(,)?) => {$(
+    ($($scenario:ident),* $(,)?) => {$(
         mod $scenario {
             #[test]
             fn openssh() {
@@ -105,7 +103,6 @@ macro_rules! against_both_peers {
             }
 
             #[test]
-            $(#[ignore = $why])?
             fn sshtun_serve() {
                 super::$scenario($crate::support::PeerKind::SshtunServe)
             }
