@@ -7,10 +7,11 @@
 //! Each parses into a [`ForwardSpec`] inside clap's `value_parser`, so a bad spec is
 //! a usage error that names the spec and what is wrong with it.
 
+mod destination;
+mod display;
 mod names;
 
-use std::fmt;
-
+pub use destination::{Destination, parse_destination};
 pub use names::{parse_user, validate_host, validate_user};
 
 /// Where a listener binds, as given on the command line.
@@ -59,14 +60,6 @@ pub enum ForwardSpec {
     },
     /// `-D`: a SOCKS listener here; each request names its own target.
     Dynamic { bind: Bind, port: u16 },
-}
-
-/// Where to connect: `[user@]host[:port]` from `ssh://` or `[user@]host`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Destination {
-    pub user: Option<String>,
-    pub host: String,
-    pub port: Option<u16>,
 }
 
 /// Splits a spec on `:` while keeping `[...]` groups whole (brackets removed).
@@ -219,115 +212,6 @@ pub fn parse_dynamic(spec: &str) -> Result<ForwardSpec, String> {
         _ => Err(format!(
             "bad dynamic forwarding specification '{spec}': expected [bind_address:]port"
         )),
-    }
-}
-
-/// Parses a destination: `[user@]host` or `ssh://[user@]host[:port]`.
-pub fn parse_destination(s: &str) -> Result<Destination, String> {
-    let (rest, is_uri) = match s.strip_prefix("ssh://") {
-        Some(rest) => (rest.trim_end_matches('/'), true),
-        None => (s, false),
-    };
-    let (user, hostport) = match rest.rsplit_once('@') {
-        Some((user, host)) if !user.is_empty() => (Some(user.to_string()), host),
-        Some(_) => return Err(format!("bad destination '{s}': empty user name")),
-        None => (None, rest),
-    };
-    let (host, port) = if is_uri {
-        if let Some(inner) = hostport.strip_prefix('[') {
-            let (host, after) = inner
-                .split_once(']')
-                .ok_or_else(|| format!("bad destination '{s}': missing ']'"))?;
-            let port = match after.strip_prefix(':') {
-                Some(p) => Some(parse_port(p, false)?),
-                None if after.is_empty() => None,
-                None => return Err(format!("bad destination '{s}'")),
-            };
-            (host.to_string(), port)
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(parse_port(p, false)?)),
-                None => (hostport.to_string(), None),
-            }
-        }
-    } else {
-        (hostport.to_string(), None)
-    };
-    if host.is_empty() {
-        return Err(format!("bad destination '{s}': empty host name"));
-    }
-    validate_host(&host)?;
-    if let Some(user) = &user {
-        validate_user(user)?;
-    }
-    Ok(Destination { user, host, port })
-}
-
-impl fmt::Display for Bind {
-    /// The bind address followed by `:`, or nothing for the default.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Bind::Default => Ok(()),
-            Bind::All => f.write_str("*:"),
-            Bind::Host(h) if h.contains(':') => write!(f, "[{h}]:"),
-            Bind::Host(h) => write!(f, "{h}:"),
-        }
-    }
-}
-
-impl Bind {
-    /// The address as a user reads it in messages.
-    pub fn describe(&self) -> &str {
-        match self {
-            Bind::Default => "localhost",
-            Bind::All => "*",
-            Bind::Host(h) => h,
-        }
-    }
-}
-
-impl fmt::Display for Target {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
-    }
-}
-
-impl fmt::Display for Listen {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Listen::Tcp { bind, port } => write!(f, "{bind}{port}"),
-            Listen::Unix(path) => f.write_str(path),
-        }
-    }
-}
-
-impl fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Endpoint::Tcp(target) => target.fmt(f),
-            Endpoint::Unix(path) => f.write_str(path),
-        }
-    }
-}
-
-impl fmt::Display for ForwardSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ForwardSpec::Local { listen, target } => write!(f, "-L {listen}:{target}"),
-            ForwardSpec::Remote {
-                listen,
-                target: Some(target),
-            } => write!(f, "-R {listen}:{target}"),
-            ForwardSpec::Remote {
-                listen,
-                target: None,
-            } => write!(f, "-R {listen}"),
-            ForwardSpec::Dynamic { bind, port } => write!(f, "-D {bind}{port}"),
-        }
     }
 }
 
