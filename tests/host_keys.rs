@@ -105,3 +105,50 @@ fn assert_recorded(sshd: &Sshd, home: &Home) {
         "ssh-keygen -F:\n{found}\nfile:\n{text}"
     );
 }
+
+/// StrictHostKeyChecking=ask (the default) on a terminal: the question shows
+/// the SHA256 fingerprint; "yes" records the key and connects, "no" refuses
+/// and records nothing.
+#[test]
+fn ask_on_a_terminal_records_on_yes_and_refuses_on_no() {
+    let Some((sshd, home)) = setup() else { return };
+    let port = free_port();
+    let l = spec(port, echo_server("127.0.0.1:0"));
+    let args: Vec<String> = tunnel_args(sshd.peer(), &["-L", &l]);
+    let question = "Are you sure you want to continue connecting (yes/no)? ";
+
+    std::fs::remove_file(home.known_hosts()).unwrap();
+    let refused = answer_prompt(&home, &args, question, "no");
+    assert!(
+        refused.terminal.contains(sshd.host_key_fingerprint()),
+        "the question shows the fingerprint:\n{}",
+        refused.terminal
+    );
+    assert!(
+        refused.stderr.contains("host key verification failed"),
+        "stderr:\n{}",
+        refused.stderr
+    );
+    assert!(
+        !home.known_hosts().exists(),
+        "nothing recorded after \"no\""
+    );
+
+    let accepted = answer_prompt(&home, &args, question, "yes");
+    assert!(
+        accepted.stderr.contains("ready:"),
+        "stderr:\n{}",
+        accepted.stderr
+    );
+    let recorded = home.read_known_hosts();
+    let key = sshd.host_key_line();
+    let key_part: Vec<&str> = key.split_whitespace().skip(1).take(2).collect();
+    assert!(
+        recorded.contains(&format!(
+            "[127.0.0.1]:{} {}",
+            sshd.port(),
+            key_part.join(" ")
+        )),
+        "known_hosts after \"yes\":\n{recorded}"
+    );
+}

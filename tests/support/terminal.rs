@@ -18,7 +18,8 @@ pub struct TerminalRun {
 
 /// Runs sshtun with `args` (at SSHTUN_LOG=trace) on a pty, waits for `prompt`
 /// on the terminal, types `answer` and Enter, then waits until stderr says
-/// `ready:` (or 20 s pass) and ends the run. Panics if the prompt never comes.
+/// `ready:` or shows sshtun's error line (or 20 s pass) and ends the run.
+/// Panics if the prompt never comes.
 pub fn answer_prompt(home: &Home, args: &[String], prompt: &str, answer: &str) -> TerminalRun {
     let stderr_path = home.path().join("sshtun.stderr");
     let command = format!(
@@ -64,7 +65,9 @@ pub fn answer_prompt(home: &Home, args: &[String], prompt: &str, answer: &str) -
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(format!("{answer}\n").as_bytes()).unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !stderr().contains("ready:") && Instant::now() < deadline {
+    // Until the tunnel is up, or sshtun gave up (its error line).
+    let settled = |s: String| s.contains("ready:") || s.contains("sshtun: ");
+    while !settled(stderr()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
     // Closing the pty hangs sshtun up.
