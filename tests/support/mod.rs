@@ -7,6 +7,7 @@
 //! - [`serve`]: the built-in `sshtun serve` on a free loopback port.
 //! - [`sshtun`]: a [`Home`] directory (keys, known_hosts) and the sshtun binary
 //!   as a child process whose exit code and stderr the tests assert on.
+//! - [`scenarios`]: forwarding scenarios -L and -R share (sizes, many connections, half-close).
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: minimal SOCKS5 and SOCKS4/4a clients that report the reply code.
@@ -25,6 +26,7 @@ pub mod firehose;
 pub mod peer;
 pub mod process;
 pub mod proctree;
+pub mod scenarios;
 pub mod serve;
 pub mod servers;
 pub mod socks;
