@@ -42,13 +42,17 @@ pub fn read_digest(stream: &mut impl Read) -> io::Result<Received> {
     let mut buf = vec![0u8; 64 * 1024];
     let mut len = 0u64;
     loop {
-        match stream.read(&mut buf)? {
-            0 => return Ok((len, hex(&hasher.finalize()))),
-            n => {
-                hasher.update(&buf[..n]);
-                len += n as u64;
-            }
+        // A blocking read with a timeout can return EINTR after the process was
+        // stopped and continued; like std's read_to_end, read again.
+        let n = match stream.read(&mut buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => other?,
+        };
+        if n == 0 {
+            return Ok((len, hex(&hasher.finalize())));
         }
+        hasher.update(&buf[..n]);
+        len += n as u64;
     }
 }
 
