@@ -49,7 +49,8 @@ async fn connection(
     };
     let (host, port) = (request.host.clone(), request.port);
     debug!("CONNECT {host}:{port}");
-    match open_direct(&link, &host, port, peer).await {
+    // Boxed: the open is large and would otherwise size every idle connection.
+    match Box::pin(open_direct(&link, &host, port, peer)).await {
         Ok(channel) => match request.succeed().await {
             Ok(socket) => counted.finish(bridge::join_buffered(socket, channel).await),
             Err(e) => debug!("client went away before the reply: {e}"),

@@ -42,7 +42,8 @@ async fn connection<S>(
     S: bridge::Socket,
 {
     let counted = stats.open();
-    match open_endpoint(&link, &target, peer).await {
+    // Boxed: the open is large and would otherwise size every idle connection.
+    match Box::pin(open_endpoint(&link, &target, peer)).await {
         Ok(channel) => counted.finish(bridge::join(socket, channel).await),
         Err(e) => {
             counted.failed();
