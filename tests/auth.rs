@@ -7,20 +7,9 @@ use std::os::unix::fs::PermissionsExt;
 
 use support::*;
 
-/// Runs with one -L expected to fail authentication; returns stderr.
+/// A run refused at authentication: exit 255, the message, no listener.
 fn assert_auth_fails(sshd: &Sshd, home: &Home, options: &[&str]) -> String {
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
-    let mut extra = options.to_vec();
-    extra.extend(["-L", &l]);
-    let (code, stderr) = run_failing(home, &tunnel_args(sshd.peer(), &extra));
-    assert_eq!(code, Some(255), "exit code; stderr:\n{stderr}");
-    assert_error_line(&stderr, "authentication failed");
-    assert!(
-        port_is_closed(lo(port)),
-        "-L port listening after failed authentication"
-    );
-    stderr
+    assert_refused_before_forwarding(sshd, home, options, "authentication failed")
 }
 
 /// A working tunnel with `args` before `-L`: one echo round trip, SIGTERM, 0.

@@ -7,21 +7,9 @@ use std::process::Command;
 
 use support::*;
 
-/// Runs a tunnel with one -L expected to fail on the host key, and checks the
-/// exit code, the message and that the forward never listened.
+/// A run refused on the host key: exit 255, the message, no listener.
 fn assert_refused(sshd: &Sshd, home: &Home, options: &[&str]) -> String {
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
-    let mut extra = options.to_vec();
-    extra.extend(["-L", &l]);
-    let (code, stderr) = run_failing(home, &tunnel_args(sshd.peer(), &extra));
-    assert_eq!(code, Some(255), "exit code; stderr:\n{stderr}");
-    assert_error_line(&stderr, "host key verification failed");
-    assert!(
-        port_is_closed(lo(port)),
-        "-L port listening after a refused host key"
-    );
-    stderr
+    assert_refused_before_forwarding(sshd, home, options, "host key verification failed")
 }
 
 #[test]

@@ -100,14 +100,17 @@ fn serve(rt: &tokio::runtime::Runtime, handler: TestServer) -> Served {
     }
 }
 
-#[test]
-fn server_opened_channels_that_were_not_requested_are_refused() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
+/// A key-only test server (strict kex offered unless `no_strict_kex`), a HOME
+/// that knows its host key, and the arguments for `sshtun -N -D PORT` to it.
+fn key_only_server(
+    rt: &tokio::runtime::Runtime,
+    no_strict_kex: bool,
+) -> (Served, Home, u16, [String; 6]) {
     let server = serve(
-        &rt,
+        rt,
         TestServer {
             password: None,
-            no_strict_kex: false,
+            no_strict_kex,
             seen_passwords: Default::default(),
         },
     );
@@ -122,6 +125,13 @@ fn server_opened_channels_that_were_not_requested_are_refused() {
         server.addr.port().to_string(),
         "tester@127.0.0.1".into(),
     ];
+    (server, home, port, args)
+}
+
+#[test]
+fn server_opened_channels_that_were_not_requested_are_refused() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (server, home, port, args) = key_only_server(&rt, false);
     let mut tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
     let handle = server
         .sessions
@@ -223,25 +233,7 @@ fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
 #[test]
 fn server_without_strict_key_exchange_is_refused() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let server = serve(
-        &rt,
-        TestServer {
-            password: None,
-            no_strict_kex: true,
-            seen_passwords: Default::default(),
-        },
-    );
-    let home = Home::bare();
-    home.write_known_hosts(&server.known_hosts_line);
-    let port = free_port();
-    let args = [
-        "-N".to_string(),
-        "-D".into(),
-        port.to_string(),
-        "-p".into(),
-        server.addr.port().to_string(),
-        "tester@127.0.0.1".into(),
-    ];
+    let (_server, home, port, args) = key_only_server(&rt, true);
     let (code, stderr) = Sshtun::run(&home, &args, Duration::from_secs(20));
     assert_eq!(code, Some(255), "stderr:\n{stderr}");
     assert!(

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::{
     Home, Peer, REP_SUCCEEDED, Received, SocksTarget, Sshd, Sshtun, connect, digest,
-    echo_roundtrip, expect_reports, read_digest, send_all, socks_connect,
+    echo_roundtrip, echo_server, expect_reports, free_port, port_is_closed, read_digest, send_all,
+    socks_connect,
 };
 
 pub const MIB: usize = 1 << 20;
@@ -106,4 +107,26 @@ pub fn assert_error_line(stderr: &str, class: &str) -> String {
         .find(|l| l.starts_with("sshtun: ") && l.contains(class))
         .unwrap_or_else(|| panic!("no 'sshtun: ...{class}...' line on stderr:\n{stderr}"));
     line.to_string()
+}
+
+/// Runs a tunnel with one -L that must never come up: sshtun exits 255 with a
+/// `sshtun: <class>...` line and the port never listened. Returns stderr.
+pub fn assert_refused_before_forwarding(
+    sshd: &Sshd,
+    home: &Home,
+    options: &[&str],
+    class: &str,
+) -> String {
+    let port = free_port();
+    let l = spec(port, echo_server("127.0.0.1:0"));
+    let mut extra = options.to_vec();
+    extra.extend(["-L", &l]);
+    let (code, stderr) = run_failing(home, &tunnel_args(sshd.peer(), &extra));
+    assert_eq!(code, Some(255), "exit code; stderr:\n{stderr}");
+    assert_error_line(&stderr, class);
+    assert!(
+        port_is_closed(lo(port)),
+        "-L port listening after \"{class}\""
+    );
+    stderr
 }
