@@ -82,15 +82,6 @@ pub fn home_dir() -> Result<PathBuf> {
     std::env::home_dir().ok_or_else(|| anyhow!("cannot find the home directory (set HOME)"))
 }
 
-/// Expands a leading `~/` to the home directory.
-pub fn expand_tilde(path: &str) -> Result<PathBuf> {
-    match path.strip_prefix("~/") {
-        Some(rest) => Ok(home_dir()?.join(rest)),
-        None if path == "~" => home_dir(),
-        None => Ok(PathBuf::from(path)),
-    }
-}
-
 impl TunnelConfig {
     /// Resolves a command line, `-o` options and ssh_config files into settings.
     /// Errors are configuration failures.
@@ -117,10 +108,11 @@ impl TunnelConfig {
     ) -> Result<Self> {
         let tokens = ssh_config::tokens_for(&options, ctx)?;
         let expand = |path: &str| -> Result<PathBuf> {
+            // expand_path expands `~` along with the % tokens.
             let expanded = tokens
                 .expand_path(path, ssh_config::tokens::DEFAULT_TOKENS)
                 .map_err(|e| anyhow!("{path}: {e}"))?;
-            expand_tilde(&expanded)
+            Ok(PathBuf::from(expanded))
         };
         let ssh_dir = ctx.home.join(".ssh");
         let identity_files_explicit = !options.identity_files.is_empty();
@@ -155,7 +147,9 @@ impl TunnelConfig {
         let identity_agent = match options.identity_agent.as_deref() {
             None | Some("SSH_AUTH_SOCK") => None,
             Some("none") => Some(PathBuf::new()),
-            Some(path) => Some(expand_tilde(path)?),
+            Some(path) => Some(PathBuf::from(ssh_config::tokens::expand_tilde(
+                path, &ctx.home,
+            ))),
         };
         let host = options
             .host_name

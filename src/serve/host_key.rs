@@ -14,17 +14,9 @@ use russh::keys::{HashAlg, PrivateKey};
 pub fn default_path() -> Result<PathBuf> {
     let state = match std::env::var_os("XDG_STATE_HOME").filter(|v| !v.is_empty()) {
         Some(dir) => PathBuf::from(dir),
-        None => home_dir()?.join(".local/state"),
+        None => crate::config::home_dir()?.join(".local/state"),
     };
     Ok(state.join("sshtun").join("host_key"))
-}
-
-/// The user's home directory from `$HOME`.
-pub fn home_dir() -> Result<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .ok_or_else(|| anyhow!("HOME is not set"))
 }
 
 /// Loads the key at `path`; with `generate`, creates a new ed25519 key there

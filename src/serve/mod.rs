@@ -111,7 +111,7 @@ impl ServeConfig {
         };
         let keys_path = match &args.authorized_keys {
             Some(path) => path.clone(),
-            None => host_key::home_dir()?.join(".ssh/authorized_keys"),
+            None => crate::config::home_dir()?.join(".ssh/authorized_keys"),
         };
         let authorized_keys = AuthorizedKeys::load(&keys_path)?;
         if authorized_keys.keys.is_empty() {

@@ -84,8 +84,7 @@ impl MatchContext {
     /// The context for `original_host` from the environment: `$USER` (or
     /// `$LOGNAME`), `$HOME` and gethostname(2).
     pub fn from_env(original_host: &str) -> Result<Self> {
-        let home = std::env::home_dir()
-            .ok_or_else(|| anyhow!("cannot find the home directory (set HOME)"))?;
+        let home = crate::config::home_dir()?;
         let local_user = std::env::var("USER")
             .or_else(|_| std::env::var("LOGNAME"))
             .unwrap_or_else(|_| "root".to_string());
