@@ -99,6 +99,17 @@ fn target_of(spec: &ForwardSpec) -> String {
 }
 
 impl ForwardSet {
+    /// Reports a `forward_ready` event for one listening address of `spec`.
+    pub(super) fn report_ready(&self, spec: &ForwardSpec, listen: String) {
+        self.events.emit(Event::ForwardReady {
+            tunnel: self.tunnel.clone(),
+            kind: kind(spec),
+            spec: spec.to_string(),
+            listen,
+            target: target_of(spec),
+        });
+    }
+
     fn route(&self, target: Option<crate::spec::Endpoint>, stats: Arc<ForwardStats>) -> Route {
         Route {
             target,
@@ -142,15 +153,8 @@ impl ForwardSet {
         match &result {
             Ok(listen) => {
                 for addr in listen {
-                    let target = target_of(&spec);
                     info!("{spec}: listening on {addr}");
-                    self.events.emit(Event::ForwardReady {
-                        tunnel: self.tunnel.clone(),
-                        kind: kind(&spec),
-                        spec: spec.to_string(),
-                        listen: addr.clone(),
-                        target,
-                    });
+                    self.report_ready(&spec, addr.clone());
                 }
             }
             Err(e) => self.events.emit(Event::ForwardFailed {

@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use tracing::{info, warn};
 
-use super::{ForwardSet, kind};
-use crate::events::Event;
-use crate::forward::remote::{self, describe_target};
+use super::ForwardSet;
+use crate::forward::remote::{self};
 use crate::forward::stats::ForwardStats;
 use crate::link::SessionHandle;
 use crate::spec::{ForwardSpec, Listen};
@@ -90,13 +89,7 @@ impl ForwardSet {
                     entry.remote_port = bound;
                     entry.listen = vec![listen.clone()];
                     drop(active);
-                    self.events.emit(Event::ForwardReady {
-                        tunnel: self.tunnel.clone(),
-                        kind: kind(&spec),
-                        spec: spec.to_string(),
-                        listen,
-                        target: describe_target(target.as_ref()),
-                    });
+                    self.report_ready(&spec, listen);
                 }
                 Err(e) => {
                     still_pending += 1;
