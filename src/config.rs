@@ -39,6 +39,11 @@ pub struct TunnelConfig {
     pub strict_host_key_checking: StrictHostKeyChecking,
     pub user_known_hosts_files: Vec<PathBuf>,
     pub global_known_hosts_files: Vec<PathBuf>,
+    /// HostKeyAlias, lowercase: the name known_hosts knows this host by.
+    pub host_key_alias: Option<String>,
+    pub hash_known_hosts: bool,
+    /// RevokedHostKeys, expanded.
+    pub revoked_host_keys: Option<PathBuf>,
     pub batch_mode: bool,
     pub connect_timeout: Option<Duration>,
     pub exit_on_forward_failure: bool,
@@ -125,12 +130,14 @@ impl TunnelConfig {
         } else {
             DEFAULT_IDENTITIES.iter().map(|n| ssh_dir.join(n)).collect()
         };
+        // ssh_config::load expanded UserKnownHostsFile already: expanding
+        // again would turn a `%%h` written for a literal `%h` into the host.
         let user_known_hosts_files = match &options.user_known_hosts_files {
             Some(files) => files
                 .iter()
                 .filter(|f| *f != "none")
-                .map(|f| expand(f))
-                .collect::<Result<_>>()?,
+                .map(PathBuf::from)
+                .collect(),
             None => vec![ssh_dir.join("known_hosts"), ssh_dir.join("known_hosts2")],
         };
         let global_known_hosts_files = match &options.global_known_hosts_files {
@@ -144,6 +151,11 @@ impl TunnelConfig {
                 PathBuf::from("/etc/ssh/ssh_known_hosts2"),
             ],
         };
+        let revoked_host_keys = options
+            .revoked_host_keys
+            .as_deref()
+            .map(|f| expand(f))
+            .transpose()?;
         let identity_agent = match options.identity_agent.as_deref() {
             None | Some("SSH_AUTH_SOCK") => None,
             Some("none") => Some(PathBuf::new()),
@@ -205,6 +217,12 @@ impl TunnelConfig {
             strict_host_key_checking: options.strict_host_key_checking.unwrap_or_default(),
             user_known_hosts_files,
             global_known_hosts_files,
+            host_key_alias: options
+                .host_key_alias
+                .as_deref()
+                .map(str::to_ascii_lowercase),
+            hash_known_hosts: options.hash_known_hosts.unwrap_or(false),
+            revoked_host_keys,
             batch_mode: options.batch_mode.unwrap_or(false),
             connect_timeout: options.connect_timeout.filter(|t| !t.is_zero()),
             exit_on_forward_failure: options.exit_on_forward_failure.unwrap_or(false),

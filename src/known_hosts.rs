@@ -1,16 +1,18 @@
 //! Host key verification against `known_hosts` files, with OpenSSH's rules.
 //!
 //! [`verify`] reads the user files, then the global ones, keeps the entries whose
-//! host patterns match the lookup name (`host`, or `[host]:port` off port 22),
-//! and decides: a revoked key is refused; a recorded key is accepted; a host
+//! host patterns match the lookup name (HostKeyAlias if set, else `host`, or
+//! `[host]:port` off port 22), and decides: a key RevokedHostKeys names
+//! ([`revoked`]) or a `@revoked` line marks is refused; a recorded key is accepted; a host
 //! known with another key (same type or not) is refused under every
 //! StrictHostKeyChecking mode; an unknown host is refused, recorded or asked
 //! about as [`StrictHostKeyChecking`] says. New entries go to the first user file
-//! only, and only once accepted. Reading the files is in [`file`]; host
-//! certificates and `@cert-authority` lines are in [`cert`].
+//! only, and only once accepted, hashed under HashKnownHosts. Reading the
+//! files is in [`file`]; host certificates and `@cert-authority` lines are in [`cert`].
 
 mod cert;
 mod file;
+mod revoked;
 
 use std::path::PathBuf;
 
@@ -27,7 +29,7 @@ use crate::options::StrictHostKeyChecking;
 use crate::prompt;
 
 /// Where host keys are looked up and recorded, and what to do with unknown hosts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HostKeyPolicy {
     pub strict: StrictHostKeyChecking,
     /// UserKnownHostsFile; new entries are appended to the first one.
@@ -35,6 +37,13 @@ pub struct HostKeyPolicy {
     /// GlobalKnownHostsFile; read, never written.
     pub global_files: Vec<PathBuf>,
     pub batch_mode: bool,
+    /// HostKeyAlias: the name every known_hosts lookup and new entry uses
+    /// instead of the host and port (lowercase).
+    pub host_key_alias: Option<String>,
+    /// HashKnownHosts: new entries get a hashed name.
+    pub hash_known_hosts: bool,
+    /// RevokedHostKeys: keys (or a KRL) refused whatever known_hosts says.
+    pub revoked_host_keys: Option<PathBuf>,
 }
 
 impl HostKeyPolicy {
@@ -45,6 +54,18 @@ impl HostKeyPolicy {
             user_files: config.user_known_hosts_files.clone(),
             global_files: config.global_known_hosts_files.clone(),
             batch_mode: config.batch_mode,
+            host_key_alias: config.host_key_alias.clone(),
+            hash_known_hosts: config.hash_known_hosts,
+            revoked_host_keys: config.revoked_host_keys.clone(),
+        }
+    }
+
+    /// The name `host`:`port` is looked up and recorded under: HostKeyAlias
+    /// when set (as ssh uses it: no port, lowercase), else [`lookup_name`].
+    pub fn name_for(&self, host: &str, port: u16) -> String {
+        match &self.host_key_alias {
+            Some(alias) => alias.to_ascii_lowercase(),
+            None => lookup_name(host, port),
         }
     }
 
@@ -124,7 +145,8 @@ fn status<'a>(entries: &'a [Entry], key: &PublicKey) -> Status<'a> {
 /// Checks the server's host key for `host`:`port`. Every refusal carries
 /// [`Failure::HostKey`]. Blocking: it reads files and may ask on the terminal.
 pub fn verify(policy: &HostKeyPolicy, host: &str, port: u16, key: &PublicKey) -> Result<()> {
-    let name = lookup_name(host, port);
+    let name = policy.name_for(host, port);
+    revoked::check(policy, &name, key, None)?;
     let entries = policy.entries_for(&name);
     let kind = key_type_name(key);
     let fp = fingerprint(key);
@@ -234,7 +256,7 @@ fn record(policy: &HostKeyPolicy, name: &str, key: &PublicKey) {
         warn!("no UserKnownHostsFile to record the host key of {name} in");
         return;
     };
-    match file::append(path, name, key) {
+    match file::append(path, name, key, policy.hash_known_hosts) {
         Ok(()) => warn!(
             "Permanently added '{name}' ({}) to the list of known hosts.",
             key_type_name(key)

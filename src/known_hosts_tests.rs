@@ -47,6 +47,7 @@ fn policy(f: &Files, strict: StrictHostKeyChecking, batch_mode: bool) -> HostKey
         user_files: vec![f.user.clone(), f.user.with_file_name("known_hosts2")],
         global_files: vec![f.global.clone()],
         batch_mode,
+        ..HostKeyPolicy::default()
     }
 }
 
@@ -275,4 +276,39 @@ fn fingerprint_matches_ssh_keygen() {
     assert_eq!(fingerprint(&ecdsa()), ECDSA_FP);
     assert_eq!(key_type_name(&ecdsa()), "ECDSA");
     assert_eq!(key_type_name(&ed25519(1)), "ED25519");
+}
+
+#[test]
+fn host_key_alias_is_the_name_looked_up_and_recorded() {
+    let f = files(Some(&format!("myalias {}\n", openssh(&ed25519(1)))), None);
+    let mut p = policy(&f, StrictHostKeyChecking::AcceptNew, true);
+    p.host_key_alias = Some("MyAlias".into());
+    verify(&p, "10.0.0.1", 2222, &ed25519(1)).unwrap();
+    let why = refusal(&p, "10.0.0.1", 2222, &ed25519(2));
+    assert!(why.contains("Host myalias has changed"), "{why}");
+    p.host_key_alias = Some("newalias".into());
+    verify(&p, "10.0.0.1", 2222, &ed25519(2)).unwrap();
+    let text = fs::read_to_string(&f.user).unwrap();
+    assert!(
+        text.ends_with(&format!("\nnewalias {}\n", openssh(&ed25519(2)))),
+        "{text}"
+    );
+}
+
+#[test]
+fn hash_known_hosts_records_names_only_their_hash_matches() {
+    let f = files(None, None);
+    let mut p = policy(&f, StrictHostKeyChecking::AcceptNew, true);
+    p.hash_known_hosts = true;
+    verify(&p, "example.com", 2222, &ed25519(1)).unwrap();
+    let text = fs::read_to_string(&f.user).unwrap();
+    assert!(text.starts_with("|1|") && !text.contains("example"), "{text}");
+    let entries = read_file(&f.user);
+    assert_eq!(entries.len(), 1);
+    assert!(entries[0].matches("[example.com]:2222"));
+    assert!(!entries[0].matches("example.com"));
+    p.strict = Yes;
+    verify(&p, "example.com", 2222, &ed25519(1)).unwrap();
+    // Two hashes of one name differ (a fresh salt each time).
+    assert_ne!(file::hash_name("h").unwrap(), file::hash_name("h").unwrap());
 }

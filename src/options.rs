@@ -67,6 +67,9 @@ pub struct Options {
     pub clear_all_forwardings: Option<bool>,
     pub global_known_hosts_files: Option<Vec<String>>,
     pub host_key_alias: Option<String>,
+    pub hash_known_hosts: Option<bool>,
+    /// RevokedHostKeys as written (tokens unexpanded).
+    pub revoked_host_keys: Option<String>,
     pub address_family: Option<AddressFamily>,
     pub bind_address: Option<String>,
     /// Algorithm lists as written, `+`/`-`/`^` prefix included; resolve them
@@ -212,6 +215,8 @@ impl Options {
             "dynamicforward" => push_new(&mut self.dynamic_forwards, parse_forward(&lower, &args)?),
             "clearallforwardings" => set_once(&mut self.clear_all_forwardings, yes_no()?),
             "hostkeyalias" => set_once(&mut self.host_key_alias, text()?),
+            "hashknownhosts" => set_once(&mut self.hash_known_hosts, yes_no()?),
+            "revokedhostkeys" => set_once(&mut self.revoked_host_keys, text()?),
             "addressfamily" => {
                 let family = match one()?.to_ascii_lowercase().as_str() {
                     "any" => AddressFamily::Any,

@@ -128,15 +128,7 @@ fn ask_on_a_terminal_records_on_yes_and_refuses_on_no() {
         "stderr:\n{}",
         accepted.stderr
     );
-    let recorded = home.read_known_hosts();
-    let key = sshd.host_key_line();
-    let key_part: Vec<&str> = key.split_whitespace().skip(1).take(2).collect();
-    assert!(
-        recorded.contains(&format!(
-            "[127.0.0.1]:{} {}",
-            sshd.port(),
-            key_part.join(" ")
-        )),
-        "known_hosts after \"yes\":\n{recorded}"
-    );
+    // Recorded hashed or in clear, as HashKnownHosts (Debian's
+    // /etc/ssh/ssh_config sets it) says: OpenSSH's lookup finds it either way.
+    assert_recorded(&sshd, &home);
 }

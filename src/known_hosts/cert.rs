@@ -1,8 +1,9 @@
 //! Host certificates checked against `@cert-authority` lines, as ssh does:
 //! the CA that signed the certificate must be listed for the host, the
 //! signature must verify, the certificate must be a host certificate, valid
-//! now, naming the host among its principals (an empty list names every
-//! host), with no critical options. `@revoked` lines revoke the CA or the
+//! now, naming the host (HostKeyAlias if set) among its principals, with no
+//! critical options. An empty principal list names no host (OpenSSH 10.3;
+//! earlier versions took it for every host). `@revoked` lines revoke the CA or the
 //! certificate's key. A certificate no listed CA vouches for is checked as
 //! its plain key, again as ssh does ("No matching CA found. Retry with plain key").
 
@@ -13,7 +14,7 @@ use russh::keys::ssh_key::known_hosts::Marker;
 use russh::keys::{HashAlg, PublicKey};
 use tracing::{debug, warn};
 
-use super::{Entry, HostKeyPolicy, fingerprint, lookup_name, refuse};
+use super::{Entry, HostKeyPolicy, fingerprint, refuse, revoked};
 use crate::ssh_config::pattern::wildcard;
 
 /// What the known_hosts files make of a host certificate.
@@ -30,7 +31,7 @@ pub enum CertVerdict {
 /// asking the server for a host certificate can help.
 pub fn has_cert_authority(policy: &HostKeyPolicy, host: &str, port: u16) -> bool {
     policy
-        .entries_for(&lookup_name(host, port))
+        .entries_for(&policy.name_for(host, port))
         .iter()
         .any(|e| e.marker == Some(Marker::CertAuthority))
 }
@@ -77,9 +78,10 @@ pub(super) fn verify_at(
     cert: &Certificate,
     now: u64,
 ) -> Result<CertVerdict> {
-    let name = lookup_name(host, port);
-    let entries = policy.entries_for(&name);
+    let name = policy.name_for(host, port);
     let key = PublicKey::from(cert.public_key().clone());
+    revoked::check(policy, &name, &key, Some(cert))?;
+    let entries = policy.entries_for(&name);
     let ca = PublicKey::from(cert.signature_key().clone());
     let with_marker = |marker: Marker| {
         entries
@@ -117,6 +119,8 @@ pub(super) fn verify_at(
         authority.file.display(),
         authority.line
     );
+    // Under HostKeyAlias the principals must name the alias, as in ssh.
+    let host = policy.host_key_alias.as_ref().map_or(host, |_| name.as_str());
     if let Some(reason) = problem(cert, host, &name, now) {
         return Ok(CertVerdict::Untrusted(reason));
     }
@@ -141,8 +145,10 @@ fn problem(cert: &Certificate, host: &str, name: &str, now: u64) -> Option<Strin
     }
     let host = host.to_ascii_lowercase();
     let principals = cert.valid_principals();
-    let listed = principals.is_empty()
-        || principals.iter().any(|p| {
+    if principals.is_empty() {
+        return Some("the certificate lists no principals, so it names no host".into());
+    }
+    let listed = principals.iter().any(|p| {
             let p = p.to_ascii_lowercase();
             wildcard(&host, &p) || wildcard(name, &p)
         });

@@ -56,6 +56,7 @@ fn policy_with(made: &Made, known_hosts: &str) -> HostKeyPolicy {
         user_files: vec![file],
         global_files: vec![],
         batch_mode: true,
+        ..HostKeyPolicy::default()
     }
 }
 
@@ -96,8 +97,9 @@ fn principals_match_the_host_or_its_lookup_name_with_wildcards() {
         verdict(&p, "example.org", 22, &wild),
         "not among its principals",
     );
-    let any = certificate(&made, "any", &["-h"]);
-    assert_eq!(verdict(&p, "whatever", 22, &any), CertVerdict::Trusted);
+    // No principals names no host (OpenSSH 10.3), not every host.
+    let none = certificate(&made, "none", &["-h"]);
+    untrusted_because(verdict(&p, "whatever", 22, &none), "lists no principals");
 }
 
 #[test]
@@ -122,7 +124,7 @@ fn user_certificates_and_times_outside_the_window_are_not_trusted() {
 fn cert_authority_lines_apply_only_to_their_hosts() {
     let made = make_ca();
     let p = policy_with(&made, &format!("@cert-authority *.corp {}\n", made.ca));
-    let cert = certificate(&made, "host", &["-h"]);
+    let cert = certificate(&made, "host", &["-h", "-n", "*"]);
     assert_eq!(verdict(&p, "a.corp", 22, &cert), CertVerdict::Trusted);
     untrusted_because(
         verdict(&p, "a.example", 22, &cert),
@@ -149,4 +151,18 @@ fn revoked_ca_or_key_is_a_host_key_failure() {
             "{err:#}"
         );
     }
+}
+
+#[test]
+fn host_key_alias_picks_the_cert_authority_line_and_the_principal() {
+    let made = make_ca();
+    let mut p = policy_with(&made, &format!("@cert-authority myalias {}\n", made.ca));
+    let cert = certificate(&made, "aliased", &["-h", "-n", "myalias"]);
+    untrusted_because(verdict(&p, "10.0.0.1", 22, &cert), "no @cert-authority line");
+    p.host_key_alias = Some("myalias".into());
+    assert!(has_cert_authority(&p, "10.0.0.1", 2222));
+    assert_eq!(verdict(&p, "10.0.0.1", 2222, &cert), CertVerdict::Trusted);
+    // The principals must name the alias, not the address.
+    let by_address = certificate(&made, "by_address", &["-h", "-n", "10.0.0.1"]);
+    untrusted_because(verdict(&p, "10.0.0.1", 22, &by_address), "not among its principals");
 }

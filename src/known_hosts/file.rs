@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use hmac::{Hmac, KeyInit, Mac};
 use russh::keys::PublicKey;
+use russh::keys::ssh_encoding::base64::{Base64, Encoding};
 use russh::keys::ssh_key::known_hosts::{HostPatterns, Marker};
 use sha1::Sha1;
 use tracing::debug;
@@ -125,9 +126,27 @@ fn matches_hosts(hosts: &HostPatterns, name: &str) -> bool {
     }
 }
 
-/// Appends `name keytype base64` to `path`, creating the directory (0700) and
-/// the file (0600) if missing, and starting on a fresh line.
-pub fn append(path: &Path, name: &str, key: &PublicKey) -> Result<()> {
+/// The hashed form of a known_hosts name, as HashKnownHosts writes it:
+/// `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` with a random 20-byte salt.
+pub fn hash_name(name: &str) -> Result<String> {
+    let mut salt = [0u8; 20];
+    getrandom::fill(&mut salt).map_err(|e| anyhow!("no system randomness to hash a host name: {e}"))?;
+    let mac = Hmac::<Sha1>::new_from_slice(&salt)
+        .map_err(|e| anyhow!("cannot hash a host name: {e}"))?
+        .chain_update(name.as_bytes())
+        .finalize()
+        .into_bytes();
+    Ok(format!(
+        "|1|{}|{}",
+        Base64::encode_string(&salt),
+        Base64::encode_string(&mac)
+    ))
+}
+
+/// Appends `name keytype base64` to `path` (the name hashed when `hashed`),
+/// creating the directory (0700) and the file (0600) if missing, and
+/// starting on a fresh line.
+pub fn append(path: &Path, name: &str, key: &PublicKey, hashed: bool) -> Result<()> {
     let openssh = key.to_openssh().context("cannot encode the host key")?;
     let mut parts = openssh.split(' ');
     let (Some(kind), Some(base64)) = (parts.next(), parts.next()) else {
@@ -159,6 +178,11 @@ pub fn append(path: &Path, name: &str, key: &PublicKey) -> Result<()> {
             line.push('\n');
         }
     }
+    let name = if hashed {
+        hash_name(name)?
+    } else {
+        name.to_string()
+    };
     line.push_str(&format!("{name} {kind} {base64}\n"));
     file.write_all(line.as_bytes())
         .with_context(|| format!("cannot write to {}", path.display()))

@@ -168,7 +168,11 @@ pub fn render(o: &Options, ctx: &MatchContext) -> Result<String> {
         put(key, list.join(","));
     }
     if let Some(alias) = &o.host_key_alias {
-        put("hostkeyalias", alias.clone());
+        put("hostkeyalias", alias.to_ascii_lowercase());
+    }
+    put("hashknownhosts", yes_no(o.hash_known_hosts, false).into());
+    if let Some(file) = &o.revoked_host_keys {
+        put("revokedhostkeys", super::tokens::expand_tilde(file, &ctx.home));
     }
     if let Some(agent) = &o.identity_agent {
         put("identityagent", agent.clone());
