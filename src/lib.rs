@@ -32,7 +32,9 @@
 //!   [`metrics`] for Prometheus; [`keepalive`] tunes TCP so dead peers are seen.
 //! - [`control`] is the Unix socket a running sshtun answers on; [`ctl`] is
 //!   `sshtun status` and `sshtun ctl`, the commands that talk to it.
-//! - [`exit`] maps failures to the exit codes scripts branch on.
+//! - [`exit`] maps failures to the exit codes scripts branch on;
+//!   [`strict_modes`] refuses configuration and key files others could have
+//!   written (sshd's StrictModes, ssh's check of `~/.ssh/config`).
 
 pub mod auth;
 pub mod background;
@@ -63,6 +65,7 @@ pub mod socks4;
 pub mod spec;
 pub mod ssh_config;
 pub mod stdio;
+pub mod strict_modes;
 pub mod supervisor;
 pub mod transport;
 pub mod tunnel;

@@ -51,7 +51,27 @@ pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
             .apply(key, &value)
             .map_err(|e| anyhow!("command-line option: {e}"))?;
     }
+    check_names(&options)?;
     Ok(options)
+}
+
+/// Names from the command line are checked before any configuration file is
+/// read: `Match exec` expands `%r %h %k` into a shell command (the
+/// CVE-2023-51385 class). ssh 9.6 checks the user and destination; the
+/// HostName and HostKeyAlias are checked too (ssh 9.2p1 Debian runs a
+/// `-o HostName=` with shell syntax through `Match exec`). `-J` hops are
+/// checked where they are parsed ([`super::jump::parse_hop`]).
+fn check_names(options: &Options) -> Result<()> {
+    if let Some(user) = &options.user {
+        spec::validate_user(user).map_err(|e| anyhow!("remote user name: {e}"))?;
+    }
+    if let Some(host) = &options.host_name {
+        spec::validate_host(host).map_err(|e| anyhow!("HostName: {e}"))?;
+    }
+    if let Some(alias) = &options.host_key_alias {
+        spec::validate_host(alias).map_err(|e| anyhow!("HostKeyAlias: {e}"))?;
+    }
+    Ok(())
 }
 
 /// The connection flags as the ssh_config keywords they stand for (applied

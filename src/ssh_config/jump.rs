@@ -39,6 +39,13 @@ pub fn parse_hop(s: &str) -> Result<Hop, String> {
     if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c.is_control()) {
         return Err(bad(s));
     }
+    // Checked here, before the hop's own configuration (Match exec, %r, %h)
+    // sees them: ssh's parse_jump refuses bad users too.
+    let invalid = |e: String| format!("{}: {e}", bad(s));
+    crate::spec::validate_host(host).map_err(invalid)?;
+    if let Some(user) = &user {
+        crate::spec::validate_user(user).map_err(invalid)?;
+    }
     let port = match port {
         None | Some("") => None,
         Some(p) => Some(
@@ -114,7 +121,9 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(parse_hop(input).unwrap(), want, "{input}");
         }
-        for bad in ["h:0", "@h", "", "h:x", "[::1", "u@"] {
+        for bad in [
+            "h:0", "@h", "", "h:x", "[::1", "u@", "u;x@h", "$(id)@h", "h`id`", "-oX@h", "u@-h",
+        ] {
             assert!(parse_hop(bad).is_err(), "{bad:?}");
         }
         assert_eq!(parse_jump("a,u@b:2").unwrap().len(), 2);

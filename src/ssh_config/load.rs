@@ -23,6 +23,8 @@ pub(super) struct Pass<'a> {
     /// Set when any `Match final` is seen.
     pub wants_final: bool,
     pub exec: &'a mut dyn FnMut(&str) -> bool,
+    /// Check the owner and mode of the user file and its includes.
+    pub check_permissions: bool,
 }
 
 impl Pass<'_> {
@@ -54,11 +56,21 @@ impl Pass<'_> {
                 path.display()
             );
         }
-        let text = match std::fs::read(path) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        let file = match crate::strict_modes::open_config(path) {
+            Ok(checked) => checked,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
         };
+        let mut file = match file {
+            Ok(file) => file,
+            Err(bad) if user_config && self.check_permissions => return Err(bad),
+            Err(_) => std::fs::File::open(path)
+                .with_context(|| format!("cannot read {}", path.display()))?,
+        };
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut bytes)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let name = path.display().to_string();
         for line in parse_lines(&text) {
             let line = line.map_err(|(n, e)| anyhow!("{name} line {n}: {e}"))?;
@@ -143,12 +155,18 @@ impl Pass<'_> {
     ) -> Result<()> {
         let pattern = include_pattern(arg, user_config, &self.ctx.home)
             .map_err(|e| anyhow!("{file} line {n}: {e}"))?;
-        let paths = glob::glob(&pattern)
+        let pattern = glob3(&pattern);
+        let paths = glob::glob_with(&pattern, GLOB3)
             .map_err(|e| anyhow!("{file} line {n}: glob failed for {pattern}: {e}"))?;
         let outer_active = *active;
         for path in paths {
             let path: PathBuf =
                 path.map_err(|e| anyhow!("{file} line {n}: glob failed for {pattern}: {e}"))?;
+            if path.is_dir() || dotfile_by_wildcard(&pattern, &path) {
+                // ssh opens a directory, reads nothing and goes on; glob(3)
+                // never lets a wildcard match a leading dot.
+                continue;
+            }
             self.read_file(
                 &path,
                 user_config,
@@ -175,6 +193,39 @@ impl Pass<'_> {
             tokens,
         })
     }
+}
+
+/// glob(3) as ssh calls it: wildcards never match a `/`. A leading `.` is
+/// handled by [`dotfile_by_wildcard`]: the glob crate's own option drops
+/// every dotfile, even for a pattern such as `.*`.
+const GLOB3: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: false,
+};
+
+/// Whether a name in `path` starts with a `.` that its pattern component
+/// matched with a wildcard rather than a literal `.`, which glob(3) refuses.
+pub(super) fn dotfile_by_wildcard(pattern: &str, path: &Path) -> bool {
+    Path::new(pattern)
+        .components()
+        .zip(path.components())
+        .any(|(p, c)| {
+            let (p, c) = (p.as_os_str().to_string_lossy(), c.as_os_str().to_string_lossy());
+            c.starts_with('.') && !p.starts_with('.')
+        })
+}
+
+/// The glob crate reads `**` as "any number of directories"; glob(3) has no
+/// such thing (`**` is `*`), so runs of stars become one.
+pub(super) fn glob3(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        if !(c == '*' && out.ends_with('*')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Where an `Include` argument points: relative paths live in `~/.ssh` for

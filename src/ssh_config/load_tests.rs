@@ -40,6 +40,7 @@ impl Home {
             user: Some(file),
             system: None,
             user_required: true,
+            user_checked: false,
         };
         let mut exec = |cmd: &str| cmd == "true";
         load_with(&mut options, &files, &self.ctx(host), &mut exec)?;
@@ -242,6 +243,7 @@ fn missing_files() {
         user: Some(missing.clone()),
         system: Some(missing.clone()),
         user_required: false,
+        user_checked: false,
     };
     assert!(load(&mut o, &files, &ctx).is_ok());
     let files = ConfigFiles::from_flag(Some(missing.to_str().unwrap()), home.dir.path());
@@ -270,4 +272,15 @@ fn include_paths() {
     }
     let err = load::include_pattern("~/x", false, home).unwrap_err();
     assert_eq!(err.to_string(), "bad include path ~/x.");
+}
+
+#[test]
+fn include_globs_are_glob3() {
+    assert_eq!(load::glob3("/a/**/b**c"), "/a/*/b*c");
+    let hidden = |pattern: &str, path: &str| load::dotfile_by_wildcard(pattern, Path::new(path));
+    assert!(hidden("/c/*", "/c/.x"));
+    assert!(hidden("/c/*/y", "/c/.d/y"));
+    assert!(!hidden("/c/.*", "/c/.x"));
+    assert!(!hidden("/c/*", "/c/x"));
+    assert!(!hidden("/.c/*", "/.c/x"));
 }

@@ -102,7 +102,7 @@ pub fn match_line(
                 if !out.matched {
                     continue;
                 }
-                let command = subject.tokens.expand(arg, EXEC_TOKENS)?;
+                let command = subject.tokens.expand_for_shell(arg, EXEC_TOKENS)?;
                 exec(&command)
             }
             _ => return Err(format!("Unsupported Match attribute {attrib}")),

@@ -126,3 +126,37 @@ fn real_exec_uses_exit_status() {
     assert!(run_exec("exit 0"));
     assert!(!run_exec("exit 3"));
 }
+
+#[test]
+fn exec_refuses_shell_syntax_in_names_whatever_path_brought_them() {
+    // Names from a configuration file (or any path not checked at entry)
+    // are checked again before they go into the shell command.
+    for (field, value) in [
+        ("h", "h$(id)"),
+        ("n", "a;b"),
+        ("r", "u`id`"),
+        ("k", "k|x"),
+        ("u", "me&you"),
+    ] {
+        let mut s = subject();
+        match field {
+            "h" => s.tokens.host = value.into(),
+            "n" => s.tokens.original_host = value.into(),
+            "r" => s.tokens.remote_user = value.into(),
+            "k" => s.tokens.host_key_alias = value.into(),
+            _ => s.tokens.local_user = value.into(),
+        }
+        let mut ran = Vec::new();
+        let mut exec = |c: &str| {
+            ran.push(c.to_string());
+            true
+        };
+        let line = format!("exec \"true %{field}\"");
+        let err = match_line(&args(&line), &s, &mut exec).unwrap_err();
+        assert!(err.contains("cannot go into a shell command"), "{field}: {err}");
+        assert!(ran.is_empty(), "{field}: ran {ran:?}");
+        // Unused tokens are not checked.
+        let mut exec = |_: &str| true;
+        assert!(match_line(&args("exec \"true %p\""), &s, &mut exec).is_ok());
+    }
+}

@@ -39,6 +39,10 @@ pub struct ConfigFiles {
     pub system: Option<PathBuf>,
     /// A missing user file is an error (true for `-F file`).
     pub user_required: bool,
+    /// The user file and its includes are refused when another user owns
+    /// them or can write them (true for `~/.ssh/config`, as in ssh, whose
+    /// check skips `-F` files).
+    pub user_checked: bool,
 }
 
 impl ConfigFiles {
@@ -50,16 +54,19 @@ impl ConfigFiles {
                 user: Some(home.join(".ssh/config")),
                 system: Some(PathBuf::from("/etc/ssh/ssh_config")),
                 user_required: false,
+                user_checked: true,
             },
             Some("none") => ConfigFiles {
                 user: None,
                 system: None,
                 user_required: false,
+                user_checked: false,
             },
             Some(file) => ConfigFiles {
                 user: Some(PathBuf::from(tokens::expand_tilde(file, home))),
                 system: None,
                 user_required: true,
+                user_checked: false,
             },
         }
     }
@@ -138,6 +145,7 @@ fn read_all(
         final_pass,
         wants_final: false,
         exec,
+        check_permissions: files.user_checked,
     };
     if let Some(user) = &files.user {
         pass.read_top(user, true, files.user_required)?;

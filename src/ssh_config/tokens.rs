@@ -90,6 +90,36 @@ impl Tokens {
         Ok(out)
     }
 
+    /// [`Self::expand`] for a command a shell will run (`Match exec`): the
+    /// names the command uses (`%h %n %k %j` as host names, `%r %u` as user
+    /// names) are checked with [`crate::spec`]'s rules first, so shell syntax
+    /// that reached them by any path is refused, never run.
+    pub fn expand_for_shell(&self, s: &str, allowed: &str) -> Result<String, String> {
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                continue;
+            }
+            let Some(t) = chars.next() else { break };
+            if !allowed.contains(t) {
+                continue;
+            }
+            let (check, what): (fn(&str) -> Result<(), String>, &str) = match t {
+                'h' | 'n' | 'k' | 'j' => (crate::spec::validate_host, "host"),
+                'r' | 'u' => (crate::spec::validate_user, "user"),
+                _ => continue,
+            };
+            let value = self.value(t).unwrap_or_default();
+            if t == 'j' && value.is_empty() {
+                continue;
+            }
+            check(&value).map_err(|e| {
+                format!("%{t} ({what} name) cannot go into a shell command: {e}")
+            })?;
+        }
+        self.expand(s, allowed)
+    }
+
     /// Tilde, `${VAR}` and then `%` tokens, as ssh does for file names.
     pub fn expand_path(&self, s: &str, allowed: &str) -> Result<String, String> {
         let s = expand_tilde(s, Path::new(&self.home));

@@ -60,9 +60,13 @@ pub fn default_path() -> Result<PathBuf> {
     Ok(base.join("sshtun").join("tunnels.toml"))
 }
 
-/// Reads and checks the file.
+/// Reads and checks the file, refusing one another user owns or can write
+/// (it names the commands and hosts sshtun will trust).
 pub fn load(path: &Path) -> Result<Vec<TunnelDef>> {
-    let text = std::fs::read_to_string(path)
+    let mut file = crate::strict_modes::open_config(path)
+        .with_context(|| format!("could not read {}", path.display()))??;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text)
         .with_context(|| format!("could not read {}", path.display()))?;
     parse(&text, &path.display().to_string())
 }
