@@ -154,7 +154,7 @@ impl TunnelConfig {
         let revoked_host_keys = options
             .revoked_host_keys
             .as_deref()
-            .map(|f| expand(f))
+            .map(&expand)
             .transpose()?;
         let identity_agent = match options.identity_agent.as_deref() {
             None | Some("SSH_AUTH_SOCK") => None,

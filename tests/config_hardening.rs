@@ -230,7 +230,8 @@ fn include_globs_skip_dotfiles_and_treat_double_star_as_star() {
     write(&d.join("sub/deep"), "User deep\n");
     write(&d.join("visible"), "HostKeyAlias visible\n");
     let config = dir.path().join("config");
-    let cases: [(String, &[(&str, Option<&str>)]); 4] = [
+    type Wanted<'a> = &'a [(&'a str, Option<&'a str>)];
+    let cases: [(String, Wanted); 4] = [
         (
             format!("{}/*", d.display()),
             &[("port", Some("22")), ("hostkeyalias", Some("visible"))],

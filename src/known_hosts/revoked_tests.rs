@@ -19,7 +19,7 @@ fn keygen(path: &Path) -> PublicKey {
     run(Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
         .arg(path));
-    PublicKey::read_openssh_file(&path.with_extension("pub")).unwrap()
+    PublicKey::read_openssh_file(path.with_extension("pub")).unwrap()
 }
 
 fn host_cert(dir: &Path, ca: &Path, name: &str, serial: u64, id: &str) -> Certificate {
@@ -81,7 +81,7 @@ fn key_lists_revoke_keys_and_certificate_authorities() {
     assert_eq!(verdict(&list, &b_key, None), None);
 
     // A certificate is revoked through its CA.
-    let ca_key = PublicKey::read_openssh_file(&ca.with_extension("pub")).unwrap();
+    let ca_key = PublicKey::read_openssh_file(ca.with_extension("pub")).unwrap();
     std::fs::write(&list, format!("{}\n", line(&ca_key))).unwrap();
     let plain = PublicKey::from(cert.public_key().clone());
     let why = verdict(&list, &plain, Some(&cert)).expect("CA revoked");
@@ -102,7 +102,7 @@ fn krl_sections_revoke_keys_fingerprints_serials_and_ids() {
     let (a, b, ca) = (d.join("a"), d.join("b"), d.join("ca"));
     let (a_key, b_key) = (keygen(&a), keygen(&b));
     keygen(&ca);
-    let ca_key = PublicKey::read_openssh_file(&ca.with_extension("pub")).unwrap();
+    let ca_key = PublicKey::read_openssh_file(ca.with_extension("pub")).unwrap();
 
     let file = krl(d, &format!("{}\n", line(&a_key)), None);
     assert!(verdict(&file, &a_key, None).is_some(), "explicit key");

@@ -104,18 +104,14 @@ impl Tokens {
             if !allowed.contains(t) {
                 continue;
             }
-            let (check, what): (fn(&str) -> Result<(), String>, &str) = match t {
-                'h' | 'n' | 'k' | 'j' => (crate::spec::validate_host, "host"),
-                'r' | 'u' => (crate::spec::validate_user, "user"),
+            let value = self.value(t).unwrap_or_default();
+            let checked = match t {
+                'j' if value.is_empty() => Ok(()),
+                'h' | 'n' | 'k' | 'j' => crate::spec::validate_host(&value),
+                'r' | 'u' => crate::spec::validate_user(&value),
                 _ => continue,
             };
-            let value = self.value(t).unwrap_or_default();
-            if t == 'j' && value.is_empty() {
-                continue;
-            }
-            check(&value).map_err(|e| {
-                format!("%{t} ({what} name) cannot go into a shell command: {e}")
-            })?;
+            checked.map_err(|e| format!("%{t} cannot go into a shell command: {e}"))?;
         }
         self.expand(s, allowed)
     }
