@@ -95,7 +95,7 @@ _sshtun() {
 
     case "${cmd}" in
         sshtun)
-            opts="-L -R -D -g -N -T -W -J -4 -6 -b -C -c -f -p -l -i -o -F -G -v -q -h -V --detailed-exit-codes --reconnect --max-retries --sessions --json --ready-fd --name --control-socket --pidfile --help --version serve up status ctl help"
+            opts="-L -R -D -g -N -T -W -J -4 -6 -b -C -c -f -p -l -i -o -F -G -v -q -h -V --detailed-exit-codes --log-file --reconnect --max-retries --sessions --json --ready-fd --name --control-socket --pidfile --help --version serve up status ctl help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -146,6 +146,10 @@ _sshtun() {
                     return 0
                     ;;
                 -F)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -579,7 +583,7 @@ _sshtun() {
             return 0
             ;;
         sshtun__subcmd__serve)
-            opts="-v -q -h --listen --host-key --authorized-keys --permit-open --permit-listen --gateway-ports --max-sessions --max-channels --login-grace-time --help"
+            opts="-v -q -h --listen --host-key --authorized-keys --permit-open --permit-listen --gateway-ports --max-sessions --max-channels --login-grace-time --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,6 +621,10 @@ _sshtun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -647,7 +655,7 @@ _sshtun() {
             return 0
             ;;
         sshtun__subcmd__up)
-            opts="-v -q -h --config --control-socket --metrics --json --ready-fd --detailed-exit-codes --help"
+            opts="-v -q -h --config --control-socket --metrics --json --ready-fd --log-file --detailed-exit-codes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -666,6 +674,10 @@ _sshtun() {
                     return 0
                     ;;
                 --ready-fd)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sshtun_global_optspecs
-    string join \n L= R= D= g N T W= J= 4 6 b= C c= f p= l= i= o= F= G v q detailed-exit-codes reconnect max-retries= sessions= json ready-fd= name= control-socket= pidfile= h/help V/version
+    string join \n L= R= D= g N T W= J= 4 6 b= C c= f p= l= i= o= F= G v q detailed-exit-codes log-file= reconnect max-retries= sessions= json ready-fd= name= control-socket= pidfile= h/help V/version
 end
 
 function __fish_sshtun_needs_command
@@ -36,9 +36,10 @@ complete -c sshtun -n "__fish_sshtun_needs_command" -s l -d 'User to log in as' 
 complete -c sshtun -n "__fish_sshtun_needs_command" -s i -d 'Identity (private key) file; may be repeated' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -s o -d 'Option in ssh_config format, e.g. -o StrictHostKeyChecking=accept-new' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -s F -d 'ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config ("none": none)' -r
+complete -c sshtun -n "__fish_sshtun_needs_command" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F
 complete -c sshtun -n "__fish_sshtun_needs_command" -l max-retries -d 'With --reconnect: give up after N failed attempts in a row [default: never]' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l sessions -d 'Open N SSH sessions and spread new connections over them' -r
-complete -c sshtun -n "__fish_sshtun_needs_command" -l ready-fd -d 'Write "READY" and a newline to file descriptor N once every forward is up' -r
+complete -c sshtun -n "__fish_sshtun_needs_command" -l ready-fd -d 'Write "READY" and a newline to file descriptor N once set up: connected and every forward tried (see ExitOnForwardFailure)' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l name -d 'Name for events, `sshtun status` and `sshtun ctl` [default: the destination host]' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l control-socket -d 'Control socket for status/ctl [default: $XDG_RUNTIME_DIR/sshtun/NAME.sock; "none": off]' -r -F
 complete -c sshtun -n "__fish_sshtun_needs_command" -l pidfile -d 'Write the process id to FILE (removed on exit)' -r -F
@@ -48,7 +49,7 @@ complete -c sshtun -n "__fish_sshtun_needs_command" -s T -d 'Accepted for ssh co
 complete -c sshtun -n "__fish_sshtun_needs_command" -s 4 -d 'Use IPv4 addresses only'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s 6 -d 'Use IPv6 addresses only'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s C -d 'Compress the session (zlib)'
-complete -c sshtun -n "__fish_sshtun_needs_command" -s f -d 'Go to the background once authenticated and every forward is set up; the exit status says whether setup succeeded'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s f -d 'Go to the background once connected and every forward was tried, as ssh -f (with ExitOnForwardFailure: once every forward is up); the exit status says whether setup succeeded'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s G -d 'Print the resolved configuration (like ssh -G) and exit'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s v -d 'More detail on stderr; repeat for more'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s q -d 'Quiet: only errors on stderr'
@@ -70,6 +71,7 @@ complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l permit-listen -d
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-sessions -d 'Most SSH connections served at once' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-channels -d 'Most channels and remote listeners per connection' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l login-grace-time -d 'Seconds a client has from connecting to being authenticated (like sshd\'s LoginGraceTime)' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l gateway-ports -d 'Let remote forwards bind the address the client asks for, not just loopback'
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -s v -d 'More detail on stderr; repeat for more'
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -s q -d 'Quiet: only errors on stderr'
@@ -77,7 +79,8 @@ complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -s h -l help -d 'Pr
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l config -d 'Tunnels file (default: $XDG_CONFIG_HOME/sshtun/tunnels.toml, else ~/.config/sshtun/tunnels.toml)' -r -F
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l control-socket -d 'Control socket path for `sshtun status` / `sshtun ctl` (default: $XDG_RUNTIME_DIR/sshtun/up.sock; "none" for none)' -r -F
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l metrics -d 'Serve status as Prometheus text on ADDR (e.g. 127.0.0.1:9105; a bare port binds loopback)' -r
-complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l ready-fd -d 'Write a line to file descriptor N once every tunnel is up' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l ready-fd -d 'Write a line to file descriptor N once every tunnel is set up (connected, every forward tried)' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l json -d 'Events as JSON lines on stdout'
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -s v -d 'More detail on stderr; repeat for more'
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -s q -d 'Quiet: only errors on stderr'

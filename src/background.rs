@@ -32,7 +32,7 @@ pub fn run_parent() -> u8 {
     match spawn_and_wait() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("sshtun: {e:#}");
+            crate::logging::say(&format!("sshtun: {e:#}"));
             exit::SSH_FAILURE
         }
     }

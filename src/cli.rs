@@ -88,7 +88,7 @@ pub struct Cli {
     #[arg(short = 'c', value_name = "CIPHER_SPEC", help_heading = "Connection")]
     pub cipher_spec: Option<String>,
 
-    /// Go to the background once authenticated and every forward is set up; the exit status says whether setup succeeded
+    /// Go to the background once connected and every forward was tried, as ssh -f (with ExitOnForwardFailure: once every forward is up); the exit status says whether setup succeeded
     #[arg(short = 'f', help_heading = "Forwarding")]
     pub background: bool,
 
@@ -128,6 +128,10 @@ pub struct Cli {
     #[arg(long, help_heading = "Output")]
     pub detailed_exit_codes: bool,
 
+    /// Append the log to FILE (timestamped) instead of stderr
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub log_file: Option<std::path::PathBuf>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -151,7 +155,7 @@ pub struct RunArgs {
     #[arg(long, help_heading = "Scripting")]
     pub json: bool,
 
-    /// Write "READY" and a newline to file descriptor N once every forward is up
+    /// Write "READY" and a newline to file descriptor N once set up: connected and every forward tried (see ExitOnForwardFailure)
     #[arg(long, value_name = "N", help_heading = "Scripting")]
     pub ready_fd: Option<i32>,
 

@@ -7,7 +7,10 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tracing::{info, warn};
+use tracing::warn;
+
+#[path = "events_human.rs"]
+mod human;
 
 /// One thing that happened. Serialised as `{"event": "<name>", ...fields}`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -20,13 +23,14 @@ pub enum Event {
         port: u16,
         attempt: u32,
     },
-    /// The session is up and authenticated.
+    /// A session is up and authenticated (`session`: 1..=N with `--sessions N`).
     Connected {
         tunnel: String,
         host: String,
         port: u16,
         server_version: String,
         host_key: String,
+        session: usize,
     },
     /// A forward is listening (or the server listens for a -R).
     ForwardReady {
@@ -36,12 +40,14 @@ pub enum Event {
         listen: String,
         target: String,
     },
-    /// A forward could not be set up.
+    /// A forward could not be set up; it is tried again in `retry_ms`
+    /// (null: not retried).
     ForwardFailed {
         tunnel: String,
         kind: &'static str,
         spec: String,
         error: String,
+        retry_ms: Option<u64>,
     },
     /// A forward was removed at run time.
     ForwardCancelled {
@@ -49,10 +55,26 @@ pub enum Event {
         kind: &'static str,
         spec: String,
     },
-    /// Every forward is set up.
-    Ready { tunnel: String, forwards: usize },
-    /// The session ended.
-    Disconnected { tunnel: String, reason: String },
+    /// Setup is done: the first time, with `pending` forwards still being
+    /// retried; again whenever the tunnel is back up with every forward.
+    Ready {
+        tunnel: String,
+        forwards: usize,
+        pending: usize,
+    },
+    /// The tunnel's state changed: `up`, `degraded`, `connecting`,
+    /// `backing_off` or `stopped`, with what is missing.
+    State {
+        tunnel: String,
+        state: &'static str,
+        detail: Option<String>,
+    },
+    /// A session ended.
+    Disconnected {
+        tunnel: String,
+        reason: String,
+        session: usize,
+    },
     /// Waiting before the next connection attempt.
     Reconnecting {
         tunnel: String,
@@ -182,8 +204,8 @@ impl Events {
                 Err(e) => warn!("could not encode event: {e}"),
             }
         }
-        if let Event::Ready { tunnel, forwards } = &event {
-            info!("ready: {tunnel}: {forwards} forward(s) set up");
+        human::log(&event);
+        if let Event::Ready { tunnel, .. } = &event {
             let announce = {
                 let mut readiness = self.readiness();
                 readiness.any_ready = true;

@@ -17,8 +17,9 @@ fn events_serialise_with_stable_names() {
             Event::Ready {
                 tunnel: "t".into(),
                 forwards: 2,
+                pending: 1,
             },
-            r#"{"event":"ready","tunnel":"t","forwards":2}"#,
+            r#"{"event":"ready","tunnel":"t","forwards":2,"pending":1}"#,
         ),
         (
             Event::Exit {
@@ -54,6 +55,7 @@ fn readiness_after(expect: Option<&[&str]>, steps: &[(&str, bool)]) -> String {
             events.emit(Event::Ready {
                 tunnel: tunnel.to_string(),
                 forwards: 1,
+                pending: 0,
             });
         } else {
             events.tunnel_gone(tunnel);

@@ -32,6 +32,8 @@
 //!   [`metrics`] for Prometheus; [`keepalive`] tunes TCP so dead peers are seen.
 //! - [`control`] is the Unix socket a running sshtun answers on; [`ctl`] is
 //!   `sshtun status` and `sshtun ctl`, the commands that talk to it.
+//! - [`logging`] is the human log (terminal, journald or timestamped; never
+//!   blocking on a stderr nobody reads); [`pidfile`] is `--pidfile`.
 //! - [`exit`] maps failures to the exit codes scripts branch on;
 //!   [`strict_modes`] refuses configuration and key files others could have
 //!   written (sshd's StrictModes, ssh's check of `~/.ssh/config`).
@@ -52,8 +54,10 @@ pub mod known_hosts;
 pub mod link;
 pub mod listen;
 pub mod listen_unix;
+pub mod logging;
 pub mod metrics;
 pub mod options;
+pub mod pidfile;
 pub mod preferred;
 pub mod prompt;
 pub mod proxy;

@@ -96,16 +96,6 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-fn state_name(state: &State) -> &'static str {
-    match state {
-        State::Connecting => "connecting",
-        State::Up => "up",
-        State::Degraded => "degraded",
-        State::BackingOff { .. } => "backing_off",
-        State::Stopped => "stopped",
-    }
-}
-
 /// The exposition text for these tunnels.
 pub fn render(tunnels: &[TunnelStatus]) -> String {
     let mut out = String::new();
@@ -125,14 +115,14 @@ pub fn render(tunnels: &[TunnelStatus]) -> String {
     family(
         "sshtun_tunnel_up",
         "gauge",
-        "1 when every forward of the tunnel is set up.",
+        "1 when every session and every forward of the tunnel is up.",
         per_tunnel(&up),
     );
     let states = ["connecting", "up", "degraded", "backing_off", "stopped"];
     let state_samples = tunnels
         .iter()
         .flat_map(|t| {
-            let current = state_name(&t.state);
+            let current = t.state.name();
             states.iter().map(move |s| {
                 let labels = format!("tunnel=\"{}\",state=\"{s}\"", label(&t.name));
                 (labels, f64::from(u8::from(*s == current)))
@@ -151,6 +141,13 @@ pub fn render(tunnels: &[TunnelStatus]) -> String {
         "gauge",
         "SSH sessions up.",
         per_tunnel(&sessions),
+    );
+    let configured = |t: &TunnelStatus| t.sessions as f64;
+    family(
+        "sshtun_tunnel_sessions",
+        "gauge",
+        "SSH sessions asked for (--sessions).",
+        per_tunnel(&configured),
     );
     let reconnects = |t: &TunnelStatus| t.reconnects as f64;
     family(
@@ -198,7 +195,7 @@ pub fn render(tunnels: &[TunnelStatus]) -> String {
     family(
         "sshtun_forward_up",
         "gauge",
-        "1 when the forward listens.",
+        "1 when the forward listens (0 while pending or failed).",
         forwards(&|f| vec![("", f64::from(u8::from(f.state == "up")))]),
     );
     family(

@@ -8,6 +8,7 @@ fn exposition_text_has_one_family_per_metric() {
         name: "d\"b".into(),
         destination: "u@h:22".into(),
         state: State::Degraded,
+        detail: None,
         sessions_up: 1,
         sessions: 1,
         reconnects: 2,
@@ -43,5 +44,5 @@ fn exposition_text_has_one_family_per_metric() {
         );
     }
     let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
-    assert_eq!(types, 10);
+    assert_eq!(types, 11);
 }

@@ -10,7 +10,8 @@ use tracing::{info, warn};
 
 use crate::cli::{Cli, RunArgs};
 use crate::config::TunnelConfig;
-use crate::control::{self, Registry};
+use crate::control::Registry;
+use crate::control::open::{Wanted, open};
 use crate::events::{Event, Events};
 use crate::exit::{self, Failure};
 use crate::supervisor::{RetryPolicy, Tunnel};
@@ -18,38 +19,26 @@ use crate::supervisor::{RetryPolicy, Tunnel};
 /// How long open connections may finish after SIGINT/SIGTERM.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
-/// Sets up logging to stderr at the level `-v`/`-q` ask for.
-pub fn init_logging(verbose: u8, quiet: bool) {
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "info",
-        (false, 1) => "debug",
-        (false, _) => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SSHTUN_LOG").unwrap_or_else(|_| {
-        let russh = if verbose >= 3 { level } else { "warn" };
-        tracing_subscriber::EnvFilter::new(format!("{level},russh={russh}"))
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(verbose > 0)
-        .without_time()
-        .init();
+/// Sets up the human log (see [`crate::logging`]); a log file that cannot
+/// be opened is a configuration error.
+pub fn init_logging(verbose: u8, quiet: bool, file: Option<&std::path::Path>) -> Result<()> {
+    crate::logging::init(verbose, quiet, file).context(Failure::Config)
 }
 
 /// Runs the command line and returns the process exit code. Never panics on a
 /// failed run: every error becomes one line on stderr and an exit code.
 pub fn main(cli: Cli) -> u8 {
-    init_logging(cli.verbose, cli.quiet);
     let detailed = cli.detailed_exit_codes;
+    if let Err(e) = init_logging(cli.verbose, cli.quiet, cli.log_file.as_deref()) {
+        crate::logging::say(&format!("sshtun: {e:#}"));
+        return exit::code_for(&e, detailed);
+    }
     if cli.background && !cli.print_config {
         // The child -f starts has both the marker and the pipe; it runs on.
         match (crate::background::is_child(), cli.run.ready_fd) {
             (true, Some(_)) => {}
             (false, Some(_)) => {
-                eprintln!("sshtun: -f cannot be combined with --ready-fd");
+                crate::logging::say("sshtun: -f cannot be combined with --ready-fd");
                 return Failure::Usage.exit_code(detailed);
             }
             (_, None) => return crate::background::run_parent(),
@@ -58,11 +47,10 @@ pub fn main(cli: Cli) -> u8 {
     let events = match events_for(&cli.run, cli.background) {
         Ok(events) => events,
         Err(e) => {
-            eprintln!("sshtun: {e:#}");
+            crate::logging::say(&format!("sshtun: {e:#}"));
             return exit::code_for(&e, detailed);
         }
     };
-    let pidfile = cli.run.pidfile.clone();
     let result = match tokio::runtime::Runtime::new() {
         Ok(runtime) => {
             let result = runtime.block_on(run(cli, events.clone()));
@@ -72,17 +60,15 @@ pub fn main(cli: Cli) -> u8 {
         }
         Err(e) => Err(anyhow!(e).context("cannot start the async runtime")),
     };
-    if let Some(path) = pidfile {
-        let _ = std::fs::remove_file(path);
-    }
     let (code, error) = match result {
         Ok(()) => (exit::OK, None),
         Err(err) => {
-            eprintln!("sshtun: {err:#}");
+            crate::logging::say(&format!("sshtun: {err:#}"));
             (exit::code_for(&err, detailed), Some(format!("{err:#}")))
         }
     };
     events.emit(Event::Exit { code, error });
+    crate::logging::finish();
     code
 }
 
@@ -95,16 +81,41 @@ fn events_for(run: &RunArgs, background: bool) -> Result<Events> {
     Ok(Events::detaching(run.json, ready, background))
 }
 
-/// Resolves when SIGINT or SIGTERM arrives.
-pub async fn signalled() -> &'static str {
+/// Calls `reconnect` on every SIGUSR1 (autossh's "reconnect now").
+pub fn on_sigusr1(reconnect: impl Fn() + Send + 'static) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => "SIGINT",
-        _ = term.recv() => "SIGTERM",
+    let mut usr1 = signal(SignalKind::user_defined1()).context("cannot watch SIGUSR1")?;
+    tokio::spawn(async move {
+        while usr1.recv().await.is_some() {
+            info!("SIGUSR1 received, reconnecting now");
+            reconnect();
+        }
+    });
+    Ok(())
+}
+
+/// SIGINT and SIGTERM, watched from the moment this is made (before that,
+/// either would kill the process without removing its socket file).
+pub struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    pub fn new() -> Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(StopSignals {
+            interrupt: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
+            terminate: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
+        })
+    }
+
+    /// Resolves with the signal's name when SIGINT or SIGTERM arrives.
+    pub async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
     }
 }
 
@@ -116,22 +127,33 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
     if config.stdio_forward.is_some() {
         return crate::stdio::run(&config).await; // -W
     }
-    if let Some(path) = &cli.run.pidfile {
-        std::fs::write(path, format!("{}\n", std::process::id()))
-            .with_context(|| format!("could not write the pid file {}", path.display()))
-            .context(Failure::Config)?;
-    }
+    let mut signals = StopSignals::new()?;
+    let _pidfile = match &cli.run.pidfile {
+        Some(path) => Some(crate::pidfile::write(path).context(Failure::Config)?),
+        None => None,
+    };
     let retry = RetryPolicy {
         reconnect: cli.run.reconnect,
         max_retries: cli.run.max_retries,
     };
     let shutdown = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let name = cli
-        .run
-        .name
-        .clone()
-        .unwrap_or_else(|| config.original_host.clone());
+    let registry = Registry::new(CancellationToken::new());
+    let wanted = match (&cli.run.control_socket, &cli.run.name) {
+        (Some(path), _) => Wanted::Path(path.as_path()),
+        (None, Some(name)) => Wanted::Named { name, chosen: true },
+        (None, None) => Wanted::Named {
+            name: &config.original_host,
+            chosen: false,
+        },
+    };
+    // Held until run returns: the socket file goes on every way out.
+    let (_socket, named) = open(wanted, registry.clone(), shutdown.clone()).await?;
+    let name = match &cli.run.name {
+        Some(name) => name.clone(),
+        None if named.is_empty() => config.original_host.clone(),
+        None => named,
+    };
     let sessions = usize::from(cli.run.sessions);
     let tunnel = Tunnel::new(
         &name,
@@ -142,9 +164,9 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
         shutdown.clone(),
         tasks.clone(),
     );
-    let registry = Registry::new(CancellationToken::new());
     registry.add(tunnel.clone());
-    start_control(&cli.run, &name, registry.clone(), shutdown.clone()).await?;
+    let kicked = tunnel.clone();
+    on_sigusr1(move || kicked.reconnect_now())?;
     tokio::spawn(crate::up::notify::report(
         registry.clone(),
         shutdown.clone(),
@@ -152,7 +174,7 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
     let running = tokio::spawn(tunnel.clone().run());
     let stop = async {
         tokio::select! {
-            name = signalled() => name,
+            name = signals.recv() => name,
             _ = registry.stop.cancelled() => "a stop request",
         }
     };
@@ -187,40 +209,4 @@ pub async fn drain(tasks: &TaskTracker, deadline: tokio::time::Instant) {
             tasks.len()
         );
     }
-}
-
-/// Opens the control socket (`--control-socket`, default under the runtime dir)
-/// so `sshtun status` and `sshtun ctl` can reach this process. When the default
-/// name is taken by another live sshtun, the process id is added to it.
-pub async fn start_control(
-    run: &RunArgs,
-    name: &str,
-    registry: std::sync::Arc<Registry>,
-    shutdown: CancellationToken,
-) -> Result<()> {
-    open_control(run.control_socket.as_deref(), name, registry, shutdown).await
-}
-
-/// [`start_control`] for a socket path given directly (`sshtun up` has no RunArgs).
-pub async fn open_control(
-    path: Option<&std::path::Path>,
-    name: &str,
-    registry: std::sync::Arc<Registry>,
-    shutdown: CancellationToken,
-) -> Result<()> {
-    let listener = match path {
-        Some(path) if path.as_os_str() == "none" => return Ok(()),
-        Some(path) => control::bind(path).await.context(Failure::Config)?,
-        None => match control::bind(&control::socket_for(name)).await {
-            Ok(listener) => listener,
-            Err(_) => {
-                let unique = format!("{name}-{}", std::process::id());
-                control::bind(&control::socket_for(&unique))
-                    .await
-                    .context(Failure::Config)?
-            }
-        },
-    };
-    tokio::spawn(control::serve(listener, registry, shutdown));
-    Ok(())
 }

@@ -9,6 +9,8 @@
 //!
 //! Responses are `{"ok":true,"result":...}` or `{"ok":false,"error":"..."}`.
 
+pub mod dir;
+pub mod open;
 pub mod server;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixStream;
 
-pub use server::{Registry, bind, serve};
+pub use server::{Registry, SocketFile, bind, serve};
 
 /// How long one request may take, both sides.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -90,12 +92,31 @@ pub fn all_sockets() -> Vec<PathBuf> {
     sockets
 }
 
+/// Refuses a socket served by another user (root's are trusted, and root
+/// trusts anyone's): in a shared directory a stranger's socket must not get
+/// our requests or have its answers printed as ours.
+fn check_peer(stream: &UnixStream, path: &Path) -> Result<()> {
+    let me = dir::euid();
+    let peer = stream
+        .peer_cred()
+        .with_context(|| format!("could not tell who serves {}", path.display()))?
+        .uid();
+    if peer != me && peer != 0 && me != 0 {
+        bail!(
+            "refusing {}: it is served by uid {peer}, not by you (uid {me})",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Sends one request and reads the response.
 pub async fn request(path: &Path, request: &Request) -> Result<Response> {
     let exchange = async {
         let stream = UnixStream::connect(path)
             .await
             .with_context(|| format!("no sshtun answers on {}", path.display()))?;
+        check_peer(&stream, path)?;
         let (read, mut write) = stream.into_split();
         let mut line = serde_json::to_string(request)?;
         line.push('\n');

@@ -1,8 +1,8 @@
 //! The serving side of the control socket: which tunnels this process runs, and
 //! the accept loop that answers requests about them.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -63,34 +63,64 @@ impl Registry {
     }
 }
 
-/// Binds the control socket at `path` (0600, in a 0700 directory). A stale
-/// socket left by a dead process is replaced; a live one is an error.
-pub async fn bind(path: &Path) -> Result<UnixListener> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create {}", dir.display()))?;
-        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+/// A control socket file this process created: removed when dropped (on
+/// every way out of the program), unless another process replaced it.
+pub struct SocketFile {
+    path: PathBuf,
+    id: (u64, u64),
+}
+
+impl SocketFile {
+    pub fn path(&self) -> &Path {
+        &self.path
     }
-    if path.exists() {
-        if UnixStream::connect(path).await.is_ok() {
-            bail!("another sshtun already answers on {}", path.display());
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        if let Ok(meta) = std::fs::symlink_metadata(&self.path) {
+            if (meta.dev(), meta.ino()) == self.id {
+                let _ = std::fs::remove_file(&self.path);
+            }
+        }
+    }
+}
+
+/// Whether a live sshtun answers on `path`.
+pub async fn answers(path: &Path) -> bool {
+    UnixStream::connect(path).await.is_ok()
+}
+
+/// Binds the control socket at `path` (mode 0600). The directory must exist;
+/// it is neither created nor changed here. A stale socket left by a dead
+/// process is replaced; a live one is an error.
+pub async fn bind(path: &Path) -> Result<(UnixListener, SocketFile)> {
+    if answers(path).await {
+        bail!("another sshtun already answers on {}", path.display());
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if !meta.file_type().is_socket() {
+            bail!("{} exists and is not a socket", path.display());
         }
         std::fs::remove_file(path)
             .with_context(|| format!("could not remove the stale {}", path.display()))?;
     }
     let listener = UnixListener::bind(path)
         .with_context(|| format!("could not listen on {}", path.display()))?;
+    let meta = std::fs::symlink_metadata(path)
+        .with_context(|| format!("could not inspect {}", path.display()))?;
+    let file = SocketFile {
+        path: path.to_path_buf(),
+        id: (meta.dev(), meta.ino()),
+    };
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
         .with_context(|| format!("could not restrict {}", path.display()))?;
-    Ok(listener)
+    Ok((listener, file))
 }
 
-/// Answers requests until `shutdown`, then removes the socket file.
+/// Answers requests until `shutdown` (the socket file is removed by its
+/// [`SocketFile`], which the caller holds).
 pub async fn serve(listener: UnixListener, registry: Arc<Registry>, shutdown: CancellationToken) {
-    let path = listener
-        .local_addr()
-        .ok()
-        .and_then(|a| a.as_pathname().map(Path::to_path_buf));
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -112,9 +142,6 @@ pub async fn serve(listener: UnixListener, registry: Arc<Registry>, shutdown: Ca
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
         }
-    }
-    if let Some(path) = path {
-        let _ = std::fs::remove_file(path);
     }
 }
 

@@ -24,6 +24,27 @@ pub const NOT_RUNNING: u8 = 5;
 /// Exit code: the running sshtun refused the request (e.g. port in use, not set up).
 pub const REFUSED: u8 = 6;
 
+/// Exit code: stdout was closed by its reader (`sshtun status | head -1`);
+/// what the shell shows for a program killed by SIGPIPE, and as quiet.
+pub const BROKEN_PIPE: u8 = 141;
+
+/// Writes `text` to stdout. A reader that went away ends the command quietly
+/// with [`BROKEN_PIPE`] instead of a panic.
+pub fn out(text: &str) -> Result<(), CtlError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Err(CtlError::new(BROKEN_PIPE, anyhow!("stdout closed")))
+        }
+        Err(e) => Err(CtlError::new(
+            USAGE,
+            anyhow!(e).context("could not write to stdout"),
+        )),
+    }
+}
+
 /// An error with the exit code it stands for.
 #[derive(Debug)]
 pub struct CtlError {
@@ -158,8 +179,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CtlError> {
 fn finish(result: Result<(), CtlError>) -> u8 {
     match result {
         Ok(()) => OK,
+        Err(e) if e.code == BROKEN_PIPE => e.code,
         Err(e) => {
-            eprintln!("sshtun: {:#}", e.error);
+            crate::logging::say(&format!("sshtun: {:#}", e.error));
             e.code
         }
     }
@@ -187,16 +209,19 @@ async fn ctl(args: CtlArgs) -> Result<(), CtlError> {
     };
     let response = send(&target, &request).await?;
     if args.json {
-        println!("{}", serde_json::to_string(&response).unwrap_or_default());
+        out(&format!("{}\n", serde_json::to_string(&response).unwrap_or_default()))?;
     }
     let result = accepted(&target, response)?;
     match args.action {
         Action::Add(_) if !args.json => {
+            let mut text = String::new();
             for addr in result["listen"].as_array().into_iter().flatten() {
-                println!("{}", addr.as_str().unwrap_or_default());
+                text.push_str(addr.as_str().unwrap_or_default());
+                text.push('\n');
             }
+            out(&text)?;
         }
-        Action::List if !args.json => table::print_forwards(&result, target.tunnel.as_deref()),
+        Action::List if !args.json => out(&table::forwards(&result, target.tunnel.as_deref()))?,
         Action::Stop => address::wait_exit(pid, &target.socket).await?,
         _ => {}
     }

@@ -1,6 +1,7 @@
 //! `sshtun status` and `sshtun ctl list`: the control socket's status answer as
 //! aligned tables for people, or as JSON lines for programs.
 
+use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::anyhow;
@@ -36,13 +37,15 @@ pub async fn status(args: StatusArgs) -> Result<(), CtlError> {
         match control::request(&socket, &Request::Status).await {
             Ok(response) if response.ok => {
                 answered += 1;
-                show(&socket, response.result, name.as_deref(), args.json);
+                super::out(&show(&socket, response.result, name.as_deref(), args.json))?;
             }
             Ok(response) => {
                 let why = response.error.unwrap_or_default();
                 last_error = Some(anyhow!("{} refused status: {why}", socket.display()));
             }
-            Err(e) if several => eprintln!("sshtun: skipping {}: {e:#}", socket.display()),
+            Err(e) if several => {
+                crate::logging::say(&format!("sshtun: skipping {}: {e:#}", socket.display()))
+            }
             Err(e) => last_error = Some(e),
         }
     }
@@ -54,7 +57,8 @@ pub async fn status(args: StatusArgs) -> Result<(), CtlError> {
 }
 
 /// Prints one process's status: a JSON line with its socket added, or tables.
-fn show(socket: &Path, mut result: Value, name: Option<&str>, json: bool) {
+fn show(socket: &Path, mut result: Value, name: Option<&str>, json: bool) -> String {
+    let mut out = String::new();
     if let Some(tunnels) = result["tunnels"].as_array_mut() {
         if let Some(name) = name.filter(|n| tunnels.iter().any(|t| t["name"] == *n)) {
             tunnels.retain(|t| t["name"] == name);
@@ -64,8 +68,7 @@ fn show(socket: &Path, mut result: Value, name: Option<&str>, json: bool) {
         if let Value::Object(map) = &mut result {
             map.insert("socket".into(), socket.display().to_string().into());
         }
-        println!("{result}");
-        return;
+        return format!("{result}\n");
     }
     let pid = result["pid"].as_i64().unwrap_or_default();
     for tunnel in result["tunnels"].as_array().into_iter().flatten() {
@@ -85,18 +88,23 @@ fn show(socket: &Path, mut result: Value, name: Option<&str>, json: bool) {
             text(&tunnel["destination"]),
             pid.to_string(),
         ];
-        print!("{}", columns(&header, &[row], ""));
-        if let Some(error) = tunnel["last_error"].as_str() {
-            println!("  last error: {error}");
+        out.push_str(&columns(&header, &[row], ""));
+        if let Some(detail) = tunnel["detail"].as_str().filter(|_| tunnel["state"] != "up") {
+            let _ = writeln!(out, "  {}: {detail}", text(&tunnel["state"]));
         }
-        println!("  control socket: {}", socket.display());
-        print_forward_rows(tunnel, "  ");
-        println!();
+        if let Some(error) = tunnel["last_error"].as_str() {
+            let _ = writeln!(out, "  last error: {error}");
+        }
+        let _ = writeln!(out, "  control socket: {}", socket.display());
+        forward_rows(&mut out, tunnel, "  ");
+        out.push('\n');
     }
+    out
 }
 
 /// `ctl list`: the forwards of the addressed tunnel (or of every tunnel).
-pub fn print_forwards(result: &Value, tunnel: Option<&str>) {
+pub fn forwards(result: &Value, tunnel: Option<&str>) -> String {
+    let mut out = String::new();
     let tunnels = result["tunnels"].as_array().cloned().unwrap_or_default();
     let chosen: Vec<&Value> = tunnels
         .iter()
@@ -104,19 +112,20 @@ pub fn print_forwards(result: &Value, tunnel: Option<&str>) {
         .collect();
     for t in &chosen {
         let indent = if chosen.len() > 1 {
-            println!("{}:", text(&t["name"]));
+            let _ = writeln!(out, "{}:", text(&t["name"]));
             "  "
         } else {
             ""
         };
-        print_forward_rows(t, indent);
+        forward_rows(&mut out, t, indent);
     }
+    out
 }
 
-fn print_forward_rows(tunnel: &Value, indent: &str) {
+fn forward_rows(out: &mut String, tunnel: &Value, indent: &str) {
     let forwards = tunnel["forwards"].as_array().cloned().unwrap_or_default();
     if forwards.is_empty() {
-        println!("{indent}(no forwards)");
+        let _ = writeln!(out, "{indent}(no forwards)");
         return;
     }
     let header = [
@@ -150,7 +159,7 @@ fn print_forward_rows(tunnel: &Value, indent: &str) {
             ]
         })
         .collect();
-    print!("{}", columns(&header, &rows, indent));
+    out.push_str(&columns(&header, &rows, indent));
 }
 
 /// A tunnel's state in words; a back-off says when the next attempt is.

@@ -1,22 +1,25 @@
 //! The forwards of one tunnel while it runs: set up at start, added and
-//! cancelled at run time, and -R listeners requested again after a reconnect
-//! (local listeners stay bound across reconnects; they reach the server through
-//! the [`Link`]).
+//! cancelled at run time, and healed. A forward's state is read from what is
+//! true, never stored: a -L/-D is up while its accept loops run, a -R while
+//! the session its server listener lives on is open. One that is not up is
+//! `pending` while [`heal`](set_heal.rs) retries it with the session's backoff
+//! (under `--reconnect` and `up`), else `failed`. Local listeners stay bound
+//! across reconnects; they reach the server through the [`Link`].
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use anyhow::{Result, anyhow, bail};
 use serde::Serialize;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
 
 use super::permit::RemoteOpen;
-use super::remote::{self, RemoteForwards, Route, describe_target};
+use super::remote::{RemoteForwards, Route, describe_target};
 use super::stats::{ForwardStats, StatsSnapshot};
 use super::{dynamic, local};
 use crate::events::{Event, Events};
-use crate::link::Link;
+use crate::link::{Link, SessionHandle};
 use crate::listen_unix::{self, StreamLocal};
 use crate::spec::{ForwardSpec, Listen};
 use crate::{config::TunnelConfig, listen};
@@ -30,31 +33,65 @@ pub struct ForwardOptions {
     pub stream_local: StreamLocal,
     /// PermitRemoteOpen, for reverse dynamic (-R without a target) forwards.
     pub permit_remote_open: Arc<RemoteOpen>,
+    /// Retry forwards that fail (`--reconnect`, `up`) instead of giving up.
+    pub heal: bool,
 }
 
 impl ForwardOptions {
-    pub fn from_config(config: &TunnelConfig) -> Self {
+    pub fn from_config(config: &TunnelConfig, heal: bool) -> Self {
         ForwardOptions {
             gateway_ports: config.gateway_ports,
             stream_local: config.stream_local,
             permit_remote_open: Arc::new(config.permit_remote_open.clone()),
+            heal,
         }
     }
 }
 
-/// One forward that is set up (or, for -R, waiting to be set up again).
+/// One forward of the tunnel, up or not.
 struct Active {
     spec: ForwardSpec,
-    /// Where it listens: local addresses, or `address:port` on the server.
+    /// Tells a heal task its forward is still the one it was started for.
+    id: u64,
+    /// Where it listens (or last listened): local addresses, or the server's.
     listen: Vec<String>,
-    /// For -R: the port the server gave us, asked for again after a reconnect.
-    remote_port: Option<u16>,
-    /// For -R: why the listener is not up right now.
-    pending: Option<String>,
     stats: Arc<ForwardStats>,
+    /// Stops its accept loops and its heal task.
     cancel: CancellationToken,
-    /// The accept loops of -L/-D; awaited on cancel so the port is closed on return.
+    /// -L/-D: the accept loops; awaited on cancel so the port is closed on return.
     listeners: Vec<tokio::task::JoinHandle<()>>,
+    /// -R: the session the server's listener lives on, and the port it gave.
+    on_session: Weak<russh::client::Handle<crate::session::ClientHandler>>,
+    remote_port: Option<u16>,
+    /// Why it is not up: the last attempt's error.
+    error: Option<String>,
+    /// A heal task retries it.
+    healing: bool,
+}
+
+impl Active {
+    fn is_up(&self) -> bool {
+        match self.spec {
+            ForwardSpec::Remote { .. } => self.on_session.upgrade().is_some_and(|s| !s.is_closed()),
+            _ => !self.listeners.is_empty() && self.listeners.iter().all(|l| !l.is_finished()),
+        }
+    }
+
+    fn state(&self) -> &'static str {
+        match (self.is_up(), self.healing) {
+            (true, _) => "up",
+            (false, true) => "pending",
+            (false, false) => "failed",
+        }
+    }
+}
+
+/// What a successful set-up attempt produced.
+pub(super) struct Setup {
+    pub listen: Vec<String>,
+    pub listeners: Vec<tokio::task::JoinHandle<()>>,
+    pub on_session: Option<SessionHandle>,
+    pub remote_port: Option<u16>,
 }
 
 /// What `status` shows of one forward.
@@ -63,22 +100,32 @@ pub struct ForwardStatus {
     pub spec: String,
     pub kind: &'static str,
     pub listen: Vec<String>,
+    /// `up`, `pending` (being retried) or `failed`.
     pub state: &'static str,
+    /// Why it is not up (null while up).
     pub error: Option<String>,
     #[serde(flatten)]
     pub stats: StatsSnapshot,
 }
 
-/// The forwards of one tunnel.
+/// The forwards of one tunnel. Cheap to clone: heal tasks hold a clone.
+#[derive(Clone)]
 pub struct ForwardSet {
-    tunnel: String,
-    link: Arc<Link>,
-    remote: Arc<RemoteForwards>,
-    options: ForwardOptions,
-    events: Events,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
+    inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub tunnel: String,
+    pub link: Arc<Link>,
+    pub remote: Arc<RemoteForwards>,
+    pub options: ForwardOptions,
+    pub events: Events,
+    pub shutdown: CancellationToken,
+    pub tasks: TaskTracker,
+    /// Notified whenever a forward changes state (the tunnel logs its state).
+    pub changed: Arc<Notify>,
     active: Mutex<Vec<Active>>,
+    next_id: std::sync::atomic::AtomicU64,
 }
 
 /// `local`, `remote` or `dynamic`, as events and status name them.
@@ -99,35 +146,18 @@ fn target_of(spec: &ForwardSpec) -> String {
 }
 
 impl ForwardSet {
-    /// Reports a `forward_ready` event for one listening address of `spec`.
-    pub(super) fn report_ready(&self, spec: &ForwardSpec, listen: String) {
-        self.events.emit(Event::ForwardReady {
-            tunnel: self.tunnel.clone(),
-            kind: kind(spec),
-            spec: spec.to_string(),
-            listen,
-            target: target_of(spec),
-        });
-    }
-
-    fn route(&self, target: Option<crate::spec::Endpoint>, stats: Arc<ForwardStats>) -> Route {
-        Route {
-            target,
-            stats,
-            permit: self.options.permit_remote_open.clone(),
-        }
-    }
-
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         tunnel: &str,
         link: Arc<Link>,
         remote: Arc<RemoteForwards>,
         options: ForwardOptions,
         events: Events,
+        changed: Arc<Notify>,
         shutdown: CancellationToken,
         tasks: TaskTracker,
     ) -> Self {
-        ForwardSet {
+        let inner = Inner {
             tunnel: tunnel.to_string(),
             link,
             remote,
@@ -135,56 +165,140 @@ impl ForwardSet {
             events,
             shutdown,
             tasks,
+            changed,
             active: Mutex::new(Vec::new()),
+            next_id: std::sync::atomic::AtomicU64::new(1),
+        };
+        ForwardSet {
+            inner: Arc::new(inner),
         }
+    }
+
+    pub(super) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Active>> {
-        self.active.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.active.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Sets up one forward. Errors name the address and port; they are also
-    /// reported as a `forward_failed` event.
+    /// Reports a `forward_ready` event for each listening address of `spec`.
+    pub(super) fn report_ready(&self, spec: &ForwardSpec, listen: &[String]) {
+        for addr in listen {
+            self.inner.events.emit(Event::ForwardReady {
+                tunnel: self.inner.tunnel.clone(),
+                kind: kind(spec),
+                spec: spec.to_string(),
+                listen: addr.clone(),
+                target: target_of(spec),
+            });
+        }
+        self.inner.changed.notify_one();
+    }
+
+    /// Reports a failed attempt; `retry_ms` is when the next one comes.
+    pub(super) fn report_failed(&self, spec: &ForwardSpec, error: &str, retry_ms: Option<u64>) {
+        self.inner.events.emit(Event::ForwardFailed {
+            tunnel: self.inner.tunnel.clone(),
+            kind: kind(spec),
+            spec: spec.to_string(),
+            error: error.to_string(),
+            retry_ms,
+        });
+        self.inner.changed.notify_one();
+    }
+
+    pub(super) fn route(&self, target: Option<crate::spec::Endpoint>, stats: Arc<ForwardStats>) -> Route {
+        Route {
+            target,
+            stats,
+            permit: self.inner.options.permit_remote_open.clone(),
+        }
+    }
+
+    /// Sets up one forward now, as `ctl add` and ExitOnForwardFailure want it:
+    /// on failure nothing is kept and the error (naming the address) returned.
     pub async fn add(&self, spec: ForwardSpec) -> Result<Vec<String>> {
+        self.add_with(spec, false).await
+    }
+
+    /// Sets up one forward at start. One that fails is kept: `pending` and
+    /// retried when the tunnel heals, else `failed`. The error is returned too.
+    pub async fn start(&self, spec: ForwardSpec) -> Result<Vec<String>> {
+        self.add_with(spec, true).await
+    }
+
+    async fn add_with(&self, spec: ForwardSpec, keep: bool) -> Result<Vec<String>> {
         if self.lock().iter().any(|a| a.spec == spec) {
             bail!("{spec} is already set up");
         }
-        let result = self.set_up(&spec).await;
-        match &result {
-            Ok(listen) => {
-                for addr in listen {
-                    info!("{spec}: listening on {addr}");
-                    self.report_ready(&spec, addr.clone());
-                }
+        let stats = Arc::new(ForwardStats::default());
+        let cancel = self.inner.shutdown.child_token();
+        let id = self
+            .inner
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut active = Active {
+            spec: spec.clone(),
+            id,
+            listen: Vec::new(),
+            stats: stats.clone(),
+            cancel: cancel.clone(),
+            listeners: Vec::new(),
+            on_session: Weak::new(),
+            remote_port: None,
+            error: None,
+            healing: false,
+        };
+        match self.attempt(&spec, &stats, &cancel, None).await {
+            Ok(setup) => {
+                let listen = setup.listen.clone();
+                install(&mut active, setup);
+                self.lock().push(active);
+                self.report_ready(&spec, &listen);
+                Ok(listen)
             }
-            Err(e) => self.events.emit(Event::ForwardFailed {
-                tunnel: self.tunnel.clone(),
-                kind: kind(&spec),
-                spec: spec.to_string(),
-                error: format!("{e:#}"),
-            }),
+            Err(e) => {
+                let text = format!("{e:#}");
+                let heal = keep && self.inner.options.heal;
+                let retry = heal.then(|| crate::backoff::Backoff::default().next_delay());
+                if keep {
+                    active.error = Some(text.clone());
+                    active.healing = heal;
+                    self.lock().push(active);
+                }
+                self.report_failed(&spec, &text, retry.map(|d| d.as_millis() as u64));
+                if let Some(delay) = retry {
+                    self.spawn_heal(id, spec, cancel, Some(delay));
+                }
+                Err(e)
+            }
         }
-        result
     }
 
-    async fn set_up(&self, spec: &ForwardSpec) -> Result<Vec<String>> {
-        let stats = Arc::new(ForwardStats::default());
-        let cancel = self.shutdown.child_token();
-        let mut remote_port = None;
+    /// One attempt at setting `spec` up (for -R on any live session).
+    pub(super) async fn attempt(
+        &self,
+        spec: &ForwardSpec,
+        stats: &Arc<ForwardStats>,
+        cancel: &CancellationToken,
+        remote_port: Option<u16>,
+    ) -> Result<Setup> {
+        let (link, tasks) = (self.inner.link.clone(), self.inner.tasks.clone());
         let mut listeners = Vec::new();
-        let (link, tasks) = (self.link.clone(), self.tasks.clone());
         let listen = match spec {
             ForwardSpec::Local {
                 listen: Listen::Tcp { bind, port },
                 ..
             }
             | ForwardSpec::Dynamic { bind, port } => {
+                let gateway = self.inner.options.gateway_ports;
                 let mut addrs = Vec::new();
-                for listener in listen::bind(bind, *port, self.options.gateway_ports).await? {
+                for listener in listen::bind(bind, *port, gateway).await? {
                     addrs.push(listener.local_addr()?.to_string());
                     let (link, stats, stop) = (link.clone(), stats.clone(), cancel.clone());
                     listeners.push(match spec {
-                        ForwardSpec::Local { target, .. } => self.tasks.spawn(local::serve(
+                        ForwardSpec::Local { target, .. } => tasks.spawn(local::serve(
                             listener,
                             target.clone(),
                             link,
@@ -192,13 +306,7 @@ impl ForwardSet {
                             stop,
                             tasks.clone(),
                         )),
-                        _ => self.tasks.spawn(dynamic::serve(
-                            listener,
-                            link,
-                            stats,
-                            stop,
-                            tasks.clone(),
-                        )),
+                        _ => tasks.spawn(dynamic::serve(listener, link, stats, stop, tasks.clone())),
                     });
                 }
                 addrs
@@ -207,49 +315,78 @@ impl ForwardSet {
                 listen: Listen::Unix(path),
                 target,
             } => {
-                let listener =
-                    listen_unix::bind(std::path::Path::new(path), self.options.stream_local)?;
+                let stream_local = self.inner.options.stream_local;
+                let listener = listen_unix::bind(std::path::Path::new(path), stream_local)?;
                 let (target, stop) = (target.clone(), cancel.clone());
-                let serve = local::serve(listener, target, link, stats.clone(), stop, tasks);
-                listeners.push(self.tasks.spawn(serve));
+                let serve = local::serve(listener, target, link, stats.clone(), stop, tasks.clone());
+                listeners.push(tasks.spawn(serve));
                 vec![path.clone()]
             }
-            ForwardSpec::Remote { listen, target } => {
-                let session = self
-                    .link
-                    .try_session()
-                    .ok_or_else(|| anyhow!("no SSH session is up"))?;
-                let route = self.route(target.clone(), stats.clone());
-                let (listening, bound) = remote::request(&session, &self.remote, listen, route)
-                    .await
-                    .map_err(|e| {
-                        e.context(match listen {
-                            Listen::Tcp { port, .. } => {
-                                format!("remote port forwarding failed for listen port {port}")
-                            }
-                            Listen::Unix(path) => {
-                                format!("remote port forwarding failed for listen path {path}")
-                            }
-                        })
-                    })?;
-                remote_port = bound;
-                vec![listening]
+            ForwardSpec::Remote { .. } => {
+                return self.attempt_remote(spec, stats, remote_port).await;
             }
         };
-        let active = Active {
-            spec: spec.clone(),
-            listen: listen.clone(),
-            remote_port,
-            pending: None,
-            stats,
-            cancel,
+        Ok(Setup {
+            listen,
             listeners,
-        };
-        self.lock().push(active);
-        Ok(listen)
+            on_session: None,
+            remote_port: None,
+        })
     }
 
-    /// Removes a forward: closes its listeners (or cancels the remote listener).
+    /// Puts a successful heal attempt in place; false when the forward was
+    /// cancelled meanwhile (the caller then undoes what it set up).
+    pub(super) fn install_healed(&self, id: u64, setup: Setup) -> Result<(), Setup> {
+        let mut active = self.lock();
+        match active.iter_mut().find(|a| a.id == id) {
+            Some(entry) => {
+                if let Some(old) = entry.remote_port.filter(|p| Some(*p) != setup.remote_port) {
+                    self.forget_route(&entry.spec, old);
+                }
+                install(entry, setup);
+                entry.healing = false;
+                Ok(())
+            }
+            None => Err(setup),
+        }
+    }
+
+    /// Records a failed heal attempt; false when the forward is gone.
+    pub(super) fn record_error(&self, id: u64, error: &str) -> bool {
+        let mut active = self.lock();
+        let Some(entry) = active.iter_mut().find(|a| a.id == id) else {
+            return false;
+        };
+        entry.error = Some(error.to_string());
+        true
+    }
+
+    /// The stats, port and cancel token of forward `id`, for a heal attempt.
+    pub(super) fn heal_inputs(&self, id: u64) -> Option<(Arc<ForwardStats>, CancellationToken, Option<u16>)> {
+        let active = self.lock();
+        let entry = active.iter().find(|a| a.id == id)?;
+        Some((entry.stats.clone(), entry.cancel.clone(), entry.remote_port))
+    }
+
+    /// Every -R whose session is gone and that nobody retries yet starts
+    /// healing (on another live session at once, or when one is back).
+    pub fn mend_remote(&self) {
+        let mut start = Vec::new();
+        for entry in self.lock().iter_mut() {
+            if matches!(entry.spec, ForwardSpec::Remote { .. }) && !entry.is_up() && !entry.healing {
+                entry.healing = true;
+                entry.error.get_or_insert_with(|| "its session was lost".to_string());
+                start.push((entry.id, entry.spec.clone(), entry.cancel.clone()));
+            }
+        }
+        for (id, spec, cancel) in start {
+            self.spawn_heal(id, spec, cancel, None);
+        }
+        self.inner.changed.notify_one();
+    }
+
+    /// Removes a forward: closes its listeners, or has the server stop
+    /// listening on the session the -R lives on.
     pub async fn cancel(&self, spec: &ForwardSpec) -> Result<()> {
         let removed = {
             let mut active = self.lock();
@@ -263,41 +400,58 @@ impl ForwardSet {
         for listener in removed.listeners {
             let _ = listener.await;
         }
-        if let ForwardSpec::Remote { listen, .. } = &removed.spec {
-            self.cancel_remote(spec, listen, removed.remote_port).await;
-        }
-        self.events.emit(Event::ForwardCancelled {
-            tunnel: self.tunnel.clone(),
+        let cancelled = match spec {
+            ForwardSpec::Remote { listen, .. } => {
+                let session = removed.on_session.upgrade();
+                self.cancel_remote(listen, session, removed.remote_port).await
+            }
+            _ => Ok(()),
+        };
+        self.inner.events.emit(Event::ForwardCancelled {
+            tunnel: self.inner.tunnel.clone(),
             kind: kind(spec),
             spec: spec.to_string(),
         });
-        Ok(())
+        self.inner.changed.notify_one();
+        cancelled
     }
 
-    /// How many forwards are set up, and how many of them wait for the server.
+    /// How many forwards there are, and how many of them are not up.
     pub fn counts(&self) -> (usize, usize) {
         let active = self.lock();
-        (
-            active.len(),
-            active.iter().filter(|a| a.pending.is_some()).count(),
-        )
+        (active.len(), active.iter().filter(|a| !a.is_up()).count())
     }
 
     /// What `status` and `ctl list` show.
     pub fn status(&self) -> Vec<ForwardStatus> {
         self.lock()
             .iter()
-            .map(|a| ForwardStatus {
-                spec: a.spec.to_string(),
-                kind: kind(&a.spec),
-                listen: a.listen.clone(),
-                state: if a.pending.is_some() { "pending" } else { "up" },
-                error: a.pending.clone(),
-                stats: a.stats.snapshot(),
+            .map(|a| {
+                let state = a.state();
+                ForwardStatus {
+                    spec: a.spec.to_string(),
+                    kind: kind(&a.spec),
+                    listen: a.listen.clone(),
+                    state,
+                    error: (state != "up").then(|| a.error.clone()).flatten(),
+                    stats: a.stats.snapshot(),
+                }
             })
             .collect()
     }
 }
 
+fn install(entry: &mut Active, setup: Setup) {
+    entry.listen = setup.listen;
+    entry.listeners = setup.listeners;
+    entry.on_session = setup.on_session.as_ref().map_or_else(Weak::new, Arc::downgrade);
+    if setup.remote_port.is_some() {
+        entry.remote_port = setup.remote_port;
+    }
+    entry.error = None;
+}
+
+#[path = "set_heal.rs"]
+mod heal;
 #[path = "set_remote.rs"]
 mod remote_half;

@@ -25,6 +25,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 use clap::ArgAction;
 use russh::keys::PrivateKey;
@@ -83,6 +85,10 @@ pub struct ServeArgs {
     /// Quiet: only errors on stderr
     #[arg(short = 'q')]
     pub quiet: bool,
+
+    /// Append the log to FILE (timestamped) instead of stderr
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
 }
 
 /// Everything [`run`] needs, resolved from [`ServeArgs`] or built by a test.
@@ -137,21 +143,27 @@ impl ServeConfig {
 /// Runs `sshtun serve` and returns the process exit code: 0 after a clean
 /// shutdown on SIGINT/SIGTERM, 255 when the server cannot start.
 pub fn main(args: ServeArgs) -> u8 {
-    crate::tunnel::init_logging(args.verbose, args.quiet);
+    let logging = crate::tunnel::init_logging(args.verbose, args.quiet, args.log_file.as_deref());
+    if let Err(e) = logging {
+        crate::logging::say(&format!("sshtun: {e:#}"));
+        return exit::code_for(&e, false);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("sshtun: cannot start the async runtime: {e}");
+            crate::logging::say(&format!("sshtun: cannot start the async runtime: {e}"));
             return exit::SSH_FAILURE;
         }
     };
-    match runtime.block_on(serve(args)) {
+    let code = match runtime.block_on(serve(args)) {
         Ok(()) => exit::OK,
         Err(err) => {
-            eprintln!("sshtun: {err:#}");
+            crate::logging::say(&format!("sshtun: {err:#}"));
             exit::SSH_FAILURE
         }
-    }
+    };
+    crate::logging::finish();
+    code
 }
 
 async fn serve(args: ServeArgs) -> Result<()> {
@@ -163,8 +175,9 @@ async fn serve(args: ServeArgs) -> Result<()> {
         .local_addr()
         .with_context(|| format!("could not read the address bound for {}", args.listen))?;
     tracing::info!("listening on {local}");
-    // Machine-readable, for scripts and tests that asked for port 0.
-    println!("listening on {local}");
+    // Machine-readable, for scripts and tests that asked for port 0; a closed
+    // stdout is no reason to stop serving.
+    let _ = writeln!(std::io::stdout(), "listening on {local}");
 
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));

@@ -2,31 +2,32 @@
 //! host key checked anew every time), authentication; network failures are
 //! retried with backoff when the policy says so, permanent ones are not.
 
-use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Result, anyhow};
-use tracing::warn;
+use tokio::sync::{oneshot, watch};
 
-use super::{Backoff, State, Tunnel};
+use super::{Backoff, Tunnel};
 use crate::auth;
 use crate::events::Event;
 use crate::exit::Failure;
-use crate::forward::remote::RemoteForwards;
 use crate::link::SessionHandle;
 use crate::session::{self, SessionEnd};
 
 impl Tunnel {
-    /// Connects and authenticates, retrying network failures when the policy says so.
+    /// Connects and authenticates session `slot`, retrying network failures
+    /// when the policy says so. `tried` hears once the first attempt is over.
     pub(super) async fn connect_with_retry(
         &self,
         slot: usize,
         backoff: &mut Backoff,
+        mut tried: Option<oneshot::Sender<()>>,
     ) -> Result<(SessionHandle, SessionEnd)> {
+        let mut kick = self.kick.subscribe();
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            self.set_state(State::Connecting);
+            self.set_waiting(slot, None);
             self.events.emit(Event::Connecting {
                 tunnel: self.name.clone(),
                 host: self.config.host.clone(),
@@ -39,6 +40,9 @@ impl Tunnel {
                     return Err(anyhow!("shut down while connecting").context(Failure::Interrupted));
                 }
             };
+            if let Some(tried) = tried.take() {
+                let _ = tried.send(());
+            }
             let error = match result {
                 Ok(connected) => return Ok(connected),
                 Err(e) => e,
@@ -53,48 +57,53 @@ impl Tunnel {
             }
             let delay = backoff.next_delay();
             let text = format!("{error:#}");
-            warn!(
-                "{}: {text}; retrying in {:.1}s",
-                self.name,
-                delay.as_secs_f64()
-            );
             self.set_error(text.clone());
-            let next = SystemTime::now() + delay;
-            let next_ms = next
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
-            self.set_state(State::BackingOff {
-                next_attempt_unix_ms: next_ms,
-            });
             self.events.emit(Event::Reconnecting {
                 tunnel: self.name.clone(),
                 attempt,
                 delay_ms: delay.as_millis() as u64,
                 error: text,
             });
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = self.shutdown.cancelled() => {
-                    return Err(anyhow!("shut down while waiting to reconnect").context(Failure::Interrupted));
-                }
+            if !self.wait(slot, delay, &mut kick).await {
+                return Err(
+                    anyhow!("shut down while waiting to reconnect").context(Failure::Interrupted)
+                );
             }
         }
     }
 
+    /// Waits out a backoff `delay` for `slot` (shown as backing off); a
+    /// SIGUSR1 ends it early. False when the tunnel shuts down meanwhile.
+    pub(super) async fn wait(
+        &self,
+        slot: usize,
+        delay: Duration,
+        kick: &mut watch::Receiver<u64>,
+    ) -> bool {
+        let next = SystemTime::now() + delay;
+        let next_ms = next
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
+        self.set_waiting(slot, Some(next_ms));
+        let waited = tokio::select! {
+            _ = tokio::time::sleep(delay) => true,
+            _ = kick.changed() => true,
+            _ = self.shutdown.cancelled() => false,
+        };
+        self.set_waiting(slot, None);
+        waited
+    }
+
     /// One attempt: TCP, handshake (host key checked anew every time), auth.
+    /// Every session routes forwarded connections through the tunnel's one
+    /// table of -R listeners (each -R lives on one of them).
     async fn connect_once(&self, slot: usize) -> Result<(SessionHandle, SessionEnd)> {
         let check = session::host_key_check(&self.config);
-        // Only the first slot carries -R listeners; the others refuse forwarded channels.
-        let remote = if slot == 0 {
-            self.remote.clone()
-        } else {
-            Arc::new(RemoteForwards::default())
-        };
         let (mut handle, end) = session::connect(
             &self.config,
             check,
-            remote,
+            self.remote.clone(),
             self.tasks.clone(),
             self.shutdown.clone(),
         )
@@ -106,7 +115,8 @@ impl Tunnel {
             port: self.config.port,
             server_version: end.server_version(),
             host_key: end.host_key(),
+            session: slot + 1,
         });
-        Ok((Arc::new(handle), end))
+        Ok((std::sync::Arc::new(handle), end))
     }
 }

@@ -1,74 +1,55 @@
-//! Keeps one tunnel alive: connects (retrying network failures with jittered
-//! exponential backoff when asked to), sets up its forwards once, and after a
-//! lost session reconnects, re-verifying the host key every time, and asks for
-//! the -R listeners again. Permanent failures (authentication, host key,
-//! configuration) stop instead of looping.
+//! Keeps one tunnel alive: connects its sessions (retrying network failures
+//! with jittered exponential backoff when asked to), sets up its forwards, and
+//! after a lost session reconnects, re-verifying the host key every time,
+//! while the [`ForwardSet`] heals what went with it. SIGUSR1 (see
+//! [`Tunnel::reconnect_now`]) replaces every session at once. Permanent
+//! failures (authentication, host key, configuration) stop instead of looping.
+//! The state `status` shows is computed in [`state`].
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
-use serde::Serialize;
+use tokio::sync::{Notify, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::warn;
 
 use crate::config::TunnelConfig;
 use crate::events::{Event, Events};
 use crate::exit::Failure;
 use crate::forward::remote::RemoteForwards;
-use crate::forward::set::{ForwardOptions, ForwardSet, ForwardStatus};
+use crate::forward::set::{ForwardOptions, ForwardSet};
 use crate::link::{self, Link, SessionHandle};
 use crate::session::SessionEnd;
 
 mod connect;
+mod state;
 
 pub use crate::backoff::Backoff;
+pub use state::{State, TunnelStatus};
 
 /// How a tunnel treats failures.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
-    /// Reconnect after a lost session and retry failed connection attempts.
+    /// Reconnect after a lost session, retry failed connection attempts and
+    /// failed forwards.
     pub reconnect: bool,
     /// Give up after this many failed attempts in a row (None: never).
     pub max_retries: Option<u32>,
 }
 
-/// Where a tunnel stands, for `status`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum State {
-    Connecting,
-    Up,
-    /// Connected, but some -R listener is not (yet) granted by the server.
-    Degraded,
-    BackingOff {
-        next_attempt_unix_ms: u64,
-    },
-    Stopped,
-}
-
-/// What `status` shows of a tunnel.
-#[derive(Debug, Clone, Serialize)]
-pub struct TunnelStatus {
-    pub name: String,
-    pub destination: String,
-    #[serde(flatten)]
-    pub state: State,
-    pub sessions_up: usize,
-    pub sessions: usize,
-    pub reconnects: u64,
-    pub last_error: Option<String>,
-    pub forwards: Vec<ForwardStatus>,
-}
-
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct Health {
-    state: State,
-    /// Whether every forward was set up once (Ready was reported).
-    was_ready: bool,
+    /// Per session slot: when its next attempt is (unix ms) while it waits.
+    waiting: Vec<Option<u64>>,
+    /// The first setup is done (sessions tried, every forward tried once).
+    setup_done: bool,
+    stopped: bool,
     reconnects: u64,
     last_error: Option<String>,
+    /// The state last announced by [`Tunnel::observe`].
+    announced: Option<(&'static str, Option<String>)>,
 }
 
 /// One tunnel: its sessions, its forwards and its supervision.
@@ -81,14 +62,16 @@ pub struct Tunnel {
     events: Events,
     retry: RetryPolicy,
     health: Mutex<Health>,
+    /// Notified when a session or forward changes; wakes [`Tunnel::observe`].
+    changed: Arc<Notify>,
+    /// Bumped by [`Tunnel::reconnect_now`].
+    kick: watch::Sender<u64>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
 
 /// A session that stays up this long resets the backoff.
 const STABLE_UPTIME: Duration = Duration::from_secs(60);
-/// How long a -R listener the server refused waits before asking again.
-const REMOTE_RETRY: Duration = Duration::from_secs(2);
 
 impl Tunnel {
     pub fn new(
@@ -102,15 +85,21 @@ impl Tunnel {
     ) -> Arc<Self> {
         let link = Arc::new(Link::new(sessions, link::DEFAULT_WAIT));
         let remote = Arc::new(RemoteForwards::default());
+        let changed = Arc::new(Notify::new());
         let forwards = ForwardSet::new(
             name,
             link.clone(),
             remote.clone(),
-            ForwardOptions::from_config(&config),
+            ForwardOptions::from_config(&config, retry.reconnect),
             events.clone(),
+            changed.clone(),
             shutdown.clone(),
             tasks.clone(),
         );
+        let health = Health {
+            waiting: vec![None; link.slot_count()],
+            ..Health::default()
+        };
         Arc::new(Tunnel {
             name: name.to_string(),
             config,
@@ -119,34 +108,37 @@ impl Tunnel {
             remote,
             events,
             retry,
-            health: Mutex::new(Health {
-                state: State::Connecting,
-                was_ready: false,
-                reconnects: 0,
-                last_error: None,
-            }),
+            health: Mutex::new(health),
+            changed,
+            kick: watch::channel(0).0,
             shutdown,
             tasks,
         })
     }
 
-    fn set_state(&self, state: State) {
-        self.health.lock().unwrap_or_else(|e| e.into_inner()).state = state;
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn set_error(&self, error: String) {
-        self.health
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .last_error = Some(error);
+        self.health().last_error = Some(error);
     }
 
-    /// Whether the tunnel was ready at some point (so a signal is a normal stop).
+    fn set_waiting(&self, slot: usize, next_attempt_unix_ms: Option<u64>) {
+        if let Some(w) = self.health().waiting.get_mut(slot) {
+            *w = next_attempt_unix_ms;
+        }
+        self.changed.notify_one();
+    }
+
+    /// Whether the first setup finished (so a signal is a normal stop).
     pub fn was_ready(&self) -> bool {
-        self.health
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .was_ready
+        self.health().setup_done
+    }
+
+    /// Replaces every session now, skipping any backoff (SIGUSR1, as autossh).
+    pub fn reconnect_now(&self) {
+        self.kick.send_modify(|n| *n += 1);
     }
 
     /// Says goodbye on every session (after the forwards were told to stop).
@@ -158,18 +150,39 @@ impl Tunnel {
         }
     }
 
-    /// A snapshot for `status`.
+    /// A snapshot for `status`, computed from the sessions and forwards.
     pub fn status(&self) -> TunnelStatus {
-        let health = self.health.lock().unwrap_or_else(|e| e.into_inner());
+        let forwards = self.forwards.status();
+        let (live, slots) = (self.link.live(), self.link.slot_count());
+        let health = self.health();
+        let state = if health.stopped {
+            State::Stopped
+        } else if live == 0 {
+            let waits: Option<Vec<u64>> = health.waiting.iter().copied().collect();
+            match waits.and_then(|w| w.into_iter().min()) {
+                Some(next_attempt_unix_ms) => State::BackingOff {
+                    next_attempt_unix_ms,
+                },
+                None => State::Connecting,
+            }
+        } else if !health.setup_done {
+            State::Connecting
+        } else if live < slots || forwards.iter().any(|f| f.state != "up") {
+            State::Degraded
+        } else {
+            State::Up
+        };
+        let detail = state::detail(&state, &forwards, live, slots, health.last_error.as_ref());
         TunnelStatus {
             name: self.name.clone(),
             destination: format!("{}@{}", self.config.user, self.config.address()),
-            state: health.state.clone(),
-            sessions_up: self.link.live(),
-            sessions: self.link.slot_count(),
+            state,
+            detail,
+            sessions_up: live,
+            sessions: slots,
             reconnects: health.reconnects,
             last_error: health.last_error.clone(),
-            forwards: self.forwards.status(),
+            forwards,
         }
     }
 
@@ -177,138 +190,142 @@ impl Tunnel {
     /// up until shutdown (Ok) or a failure it will not retry (Err). Either way
     /// the tunnel ends stopped, with the failure as its last error.
     pub async fn run(self: Arc<Self>) -> Result<()> {
+        let watcher = self.clone();
+        let watching = tokio::spawn(async move { watcher.watch().await });
         let outcome = self.clone().supervise().await;
         if let Err(e) = &outcome {
             if !matches!(Failure::of(e), Some(Failure::Interrupted)) {
                 self.set_error(format!("{e:#}"));
             }
         }
-        self.set_state(State::Stopped);
+        self.health().stopped = true;
+        watching.abort();
+        self.observe();
         outcome
+    }
+
+    /// Announces state changes until shutdown (woken by changes, and every
+    /// second for what changes silently, such as a listener that failed).
+    async fn watch(self: Arc<Self>) {
+        loop {
+            tokio::select! {
+                _ = self.shutdown.cancelled() => return,
+                _ = self.changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            self.observe();
+        }
     }
 
     async fn supervise(self: Arc<Self>) -> Result<()> {
         let mut backoff = Backoff::default();
-        let (session, end) = self.connect_with_retry(0, &mut backoff).await?;
-        self.link.set(0, Some(session));
-        for spec in self.config.forwards.clone() {
-            if let Err(e) = self.forwards.add(spec).await {
-                if self.config.exit_on_forward_failure {
-                    return Err(e.context(Failure::Forward));
-                }
-                warn!("{e:#}");
-            }
-        }
+        let first = self.connect_with_retry(0, &mut backoff, None).await?;
+        self.link.set(0, Some(first.0.clone()));
+        // The other sessions connect while the forwards are set up; the first
+        // setup is done once each had its first attempt.
+        let mut tried = Vec::new();
         for slot in 1..self.link.slot_count() {
+            let (done, wait) = oneshot::channel();
+            tried.push(wait);
             let tunnel = self.clone();
             self.tasks.spawn(async move {
                 if let Err(e) = tunnel
                     .clone()
-                    .keep_slot(slot, None, Backoff::default())
+                    .keep_slot(slot, None, Backoff::default(), Some(done))
                     .await
                 {
-                    warn!("session {slot} of {} stopped: {e:#}", tunnel.name);
+                    warn!("{}: session {} stopped: {e:#}", tunnel.name, slot + 1);
                 }
             });
         }
-        self.set_state(State::Up);
-        self.health
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .was_ready = true;
-        let (count, _) = self.forwards.counts();
-        self.events.emit(Event::Ready {
-            tunnel: self.name.clone(),
-            forwards: count,
-        });
-        self.clone().keep_slot(0, Some(end), backoff).await
+        for spec in self.config.forwards.clone() {
+            if self.config.exit_on_forward_failure {
+                self.forwards
+                    .add(spec)
+                    .await
+                    .map_err(|e| e.context(Failure::Forward))?;
+            } else {
+                let _ = self.forwards.start(spec).await; // logged, kept, retried
+            }
+        }
+        for wait in tried {
+            tokio::select! {
+                _ = wait => {}
+                _ = self.shutdown.cancelled() => break,
+            }
+        }
+        self.health().setup_done = true;
+        self.observe();
+        self.clone().keep_slot(0, Some(first), backoff, None).await
     }
 
-    /// Watches one session slot; reconnects it when its session ends.
+    /// Watches one session slot; reconnects it when its session ends or
+    /// SIGUSR1 asks for a new one.
     async fn keep_slot(
         self: Arc<Self>,
         slot: usize,
-        mut end: Option<SessionEnd>,
+        mut current: Option<(SessionHandle, SessionEnd)>,
         mut backoff: Backoff,
+        mut tried: Option<oneshot::Sender<()>>,
     ) -> Result<()> {
+        let mut kick = self.kick.subscribe();
         loop {
-            if let Some(current) = end.take() {
+            if let Some((session, end)) = current.take() {
                 let since = Instant::now();
-                tokio::select! {
+                let kicked = tokio::select! {
                     _ = self.shutdown.cancelled() => return Ok(()),
-                    _ = current.closed.cancelled() => {}
-                }
+                    _ = end.closed.cancelled() => false,
+                    _ = kick.changed() => true,
+                };
                 if self.shutdown.is_cancelled() {
                     return Ok(());
                 }
                 self.link.set(slot, None);
-                let reason = current.reason();
-                if slot == 0 {
-                    self.forwards.remote_lost(&reason);
-                }
+                let reason = if kicked {
+                    let _ = session
+                        .disconnect(russh::Disconnect::ByApplication, "reconnecting", "en")
+                        .await;
+                    "reconnect requested (SIGUSR1)".to_string()
+                } else {
+                    end.reason()
+                };
+                drop(session);
+                self.forwards.mend_remote();
                 self.set_error(reason.clone());
                 self.events.emit(Event::Disconnected {
                     tunnel: self.name.clone(),
                     reason: reason.clone(),
+                    session: slot + 1,
                 });
-                if !self.retry.reconnect {
+                if !self.retry.reconnect && !kicked {
                     let address = self.config.address();
                     return Err(
                         anyhow!("connection to {address} lost: {reason}").context(Failure::Connect)
                     );
                 }
-                if since.elapsed() >= STABLE_UPTIME {
+                self.health().reconnects += 1;
+                if kicked || since.elapsed() >= STABLE_UPTIME {
                     backoff = Backoff::default();
                 }
-                self.health
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .reconnects += 1;
-            }
-            let (session, new_end) = self.connect_with_retry(slot, &mut backoff).await?;
-            self.link.set(slot, Some(session.clone()));
-            if slot == 0 {
-                self.restore_remote(session).await;
-            } else if self.link.live() == self.link.slot_count() {
-                info!("{}: all {} sessions up", self.name, self.link.slot_count());
-            }
-            end = Some(new_end);
-        }
-    }
-
-    /// Asks for -R listeners again; while the server refuses (often because the
-    /// old session still holds the port), retries in the background and reports
-    /// the tunnel as degraded.
-    async fn restore_remote(self: &Arc<Self>, session: SessionHandle) {
-        if self.forwards.restore_remote(&session).await == 0 {
-            self.back_up();
-            return;
-        }
-        self.set_state(State::Degraded);
-        let tunnel = self.clone();
-        self.tasks.spawn(async move {
-            let mut delay = REMOTE_RETRY;
-            while !session.is_closed() && !tunnel.shutdown.is_cancelled() {
-                tokio::select! {
-                    _ = tunnel.shutdown.cancelled() => return,
-                    _ = tokio::time::sleep(delay) => {}
+                if !kicked {
+                    let delay = backoff.next_delay();
+                    self.events.emit(Event::Reconnecting {
+                        tunnel: self.name.clone(),
+                        attempt: 0,
+                        delay_ms: delay.as_millis() as u64,
+                        error: reason,
+                    });
+                    if !self.wait(slot, delay, &mut kick).await {
+                        return Ok(());
+                    }
                 }
-                if tunnel.forwards.restore_remote(&session).await == 0 {
-                    tunnel.back_up();
-                    return;
-                }
-                delay = (delay * 2).min(Duration::from_secs(30));
             }
-        });
-    }
-
-    /// Everything is set up again after a reconnect: say so.
-    fn back_up(&self) {
-        self.set_state(State::Up);
-        let (count, _) = self.forwards.counts();
-        self.events.emit(Event::Ready {
-            tunnel: self.name.clone(),
-            forwards: count,
-        });
+            let connected = self
+                .connect_with_retry(slot, &mut backoff, tried.take())
+                .await?;
+            self.link.set(slot, Some(connected.0.clone()));
+            self.changed.notify_one();
+            current = Some(connected);
+        }
     }
 }

@@ -224,9 +224,8 @@ async fn change_forwards(
     }
     for spec in new.iter().filter(|s| !old.contains(s)) {
         info!("reload: {}: adding {spec}", tunnel.name);
-        if let Err(e) = tunnel.forwards.add(spec.clone()).await {
-            warn!("reload: {}: {e:#}", tunnel.name);
-        }
+        // A forward that fails is logged, kept and retried, as at start.
+        let _ = tunnel.forwards.start(spec.clone()).await;
     }
 }
 

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
 
 use crate::control::Registry;
+use crate::control::open::{Wanted, open};
 use crate::events::{Event, Events};
 use crate::exit::{self, Failure};
 use file::TunnelDef;
@@ -55,7 +56,7 @@ pub struct UpArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Write a line to file descriptor N once every tunnel is up
+    /// Write a line to file descriptor N once every tunnel is set up (connected, every forward tried)
     #[arg(long, value_name = "N")]
     pub ready_fd: Option<i32>,
 
@@ -67,6 +68,10 @@ pub struct UpArgs {
     #[arg(short = 'q')]
     pub quiet: bool,
 
+    /// Append the log to FILE (timestamped) instead of stderr
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+
     /// Distinct exit codes for connection (10), authentication (11) and host key (12) failures
     #[arg(long)]
     pub detailed_exit_codes: bool,
@@ -74,11 +79,15 @@ pub struct UpArgs {
 
 /// Runs `sshtun up` and returns the exit code.
 pub fn main(args: UpArgs) -> u8 {
-    crate::tunnel::init_logging(args.verbose, args.quiet);
+    let logging = crate::tunnel::init_logging(args.verbose, args.quiet, args.log_file.as_deref());
+    if let Err(e) = logging {
+        crate::logging::say(&format!("sshtun: {e:#}"));
+        return exit::code_for(&e, args.detailed_exit_codes);
+    }
     let ready = match args.ready_fd.map(crate::events::ready_file).transpose() {
         Ok(ready) => ready,
         Err(e) => {
-            eprintln!("sshtun: {e:#}");
+            crate::logging::say(&format!("sshtun: {e:#}"));
             return exit::code_for(&e.context(Failure::Usage), args.detailed_exit_codes);
         }
     };
@@ -94,12 +103,13 @@ pub fn main(args: UpArgs) -> u8 {
     let (code, error) = match result {
         Ok(()) => (exit::OK, None),
         Err(err) => {
-            eprintln!("sshtun: {err:#}");
+            crate::logging::say(&format!("sshtun: {err:#}"));
             let code = exit::code_for(&err, args.detailed_exit_codes);
             (code, Some(format!("{err:#}")))
         }
     };
     events.emit(Event::Exit { code, error });
+    crate::logging::finish();
     code
 }
 
@@ -116,6 +126,8 @@ fn load(path: &std::path::Path, names: &[String]) -> Result<Vec<TunnelDef>> {
 }
 
 async fn run(args: &UpArgs, events: Events) -> Result<()> {
+    let mut stop = crate::tunnel::StopSignals::new()?;
+    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     let path = match &args.config {
         Some(path) => path.clone(),
         None => file::default_path().context(Failure::Config)?,
@@ -126,13 +138,21 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
     }
     let root = CancellationToken::new();
     let registry = Registry::new(CancellationToken::new());
-    crate::tunnel::open_control(
-        args.control_socket.as_deref(),
-        "up",
-        registry.clone(),
-        root.clone(),
-    )
-    .await?;
+    let wanted = match &args.control_socket {
+        Some(path) => Wanted::Path(path.as_path()),
+        None => Wanted::Named {
+            name: "up",
+            chosen: true,
+        },
+    };
+    // Held until run returns: the socket file goes on every way out.
+    let (_socket, _) = open(wanted, registry.clone(), root.clone()).await?;
+    let kicked = registry.clone();
+    crate::tunnel::on_sigusr1(move || {
+        for tunnel in kicked.tunnels() {
+            tunnel.reconnect_now();
+        }
+    })?;
     if let Some(addr) = &args.metrics {
         let listener = crate::metrics::bind(addr).await.context(Failure::Config)?;
         tokio::spawn(crate::metrics::serve(
@@ -150,13 +170,10 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     };
-    let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     tokio::spawn(notify::report(registry.clone(), root.clone()));
-    let stop = crate::tunnel::signalled();
-    tokio::pin!(stop);
     while outcome.is_ok() {
         tokio::select! {
-            name = &mut stop => {
+            name = stop.recv() => {
                 info!("{name} received, shutting down");
                 break;
             }

@@ -20,7 +20,8 @@ pub fn watchdog_interval() -> Option<Duration> {
 }
 
 /// One line for STATUS=: `3/3 tunnels up`, then what is wrong with the others,
-/// e.g. `2/3 tunnels up; db: backing off, next attempt in 8s`.
+/// e.g. `2/3 tunnels up; db: backing off, next attempt in 8s`, or for a
+/// degraded tunnel each forward not up with its error.
 pub fn summary(tunnels: &[TunnelStatus]) -> String {
     let up = tunnels.iter().filter(|t| t.state == State::Up).count();
     let mut parts = vec![format!("{up}/{} tunnels up", tunnels.len())];
@@ -32,10 +33,10 @@ pub fn summary(tunnels: &[TunnelStatus]) -> String {
         let what = match &t.state {
             State::Up => continue,
             State::Connecting => "connecting".to_string(),
-            State::Degraded => {
-                let pending = t.forwards.iter().filter(|f| f.state != "up").count();
-                format!("degraded, {pending} forward(s) waiting for the server")
-            }
+            State::Degraded => match &t.detail {
+                Some(detail) => format!("degraded: {detail}"),
+                None => "degraded".to_string(),
+            },
             State::BackingOff {
                 next_attempt_unix_ms,
             } => {
@@ -105,6 +106,7 @@ mod tests {
             name: name.into(),
             destination: "u@h:22".into(),
             state,
+            detail: None,
             sessions_up: 0,
             sessions: 1,
             reconnects: 0,

@@ -15,6 +15,7 @@
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
 //! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
 //! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
+//! - [`service`]: metrics scrapes, `sshtun status`, measured polling.
 //! - [`up`]: `sshtun up` with a tunnels file, its control socket and a
 //!   NOTIFY_SOCKET listener; [`proctree`]: process trees and signals.
 //!
@@ -29,6 +30,7 @@ pub mod proctree;
 pub mod scenarios;
 pub mod serve;
 pub mod servers;
+pub mod service;
 pub mod socks;
 pub mod sshd;
 pub mod sshtun;

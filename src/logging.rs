@@ -1,0 +1,321 @@
+//! The human log: one short line per event on stderr (or `--log-file`), in the
+//! form its reader needs. On a terminal: `LEVEL message`, the level coloured
+//! unless NO_COLOR is set. Under journald (JOURNAL_STREAM names our stderr):
+//! `<PRIORITY>message`, as sd-daemon(3) describes, and no timestamp (the
+//! journal adds one). Anywhere else (a pipe, a file, `--log-file`): an RFC 3339
+//! UTC timestamp first.
+//!
+//! Lines are handed to one writer thread through a bounded queue, so no task
+//! ever blocks on a full stderr, and a write error (EPIPE: nobody reads
+//! stderr any more) is ignored instead of panicking: the process goes on, and
+//! still stops on SIGTERM. When the queue is full, lines are dropped and their
+//! number reported once the writer catches up. [`say`] is the same path for
+//! the final `sshtun: ...` line; [`finish`] waits (boundedly) for the queue.
+
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::FormatTime;
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use tracing_subscriber::registry::LookupSpan;
+
+/// Lines waiting for the writer thread; beyond this they are dropped.
+const QUEUE: usize = 4096;
+/// How long [`finish`] waits for queued lines to be written.
+const FINISH_WAIT: Duration = Duration::from_millis(500);
+
+/// How lines look, from where they go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// A terminal: no timestamp; colour unless `color` is false.
+    Terminal { color: bool },
+    /// systemd's journal: `<N>` priority prefixes, no timestamp.
+    Journal,
+    /// A pipe or a file: a timestamp first.
+    Timestamped,
+}
+
+impl Style {
+    /// The style for stderr as it is now (or for a log file).
+    pub fn detect(to_file: bool) -> Style {
+        if to_file {
+            return Style::Timestamped;
+        }
+        if stderr_is_journal() {
+            return Style::Journal;
+        }
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+            let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+            return Style::Terminal {
+                color: !no_color && !dumb,
+            };
+        }
+        Style::Timestamped
+    }
+}
+
+/// Whether JOURNAL_STREAM (`DEVICE:INODE`, set by systemd) names our stderr.
+fn stderr_is_journal() -> bool {
+    let Some(value) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let value = value.to_string_lossy();
+    let Some((dev, ino)) = value.split_once(':') else {
+        return false;
+    };
+    let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
+        return false;
+    };
+    // SAFETY: fstat fills the struct it is given; fd 2 may be closed (EBADF).
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    if unsafe { libc::fstat(2, &mut stat) } != 0 {
+        return false;
+    }
+    stat.st_dev as u64 == dev && stat.st_ino as u64 == ino
+}
+
+/// syslog(3) priorities, as journald reads them from a `<N>` prefix.
+fn priority(level: Level) -> u8 {
+    match level {
+        Level::ERROR => 3,
+        Level::WARN => 4,
+        Level::INFO => 6,
+        _ => 7,
+    }
+}
+
+/// The event formatter for every [`Style`].
+pub struct Human {
+    style: Style,
+}
+
+impl<S, N> FormatEvent<S, N> for Human
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &Event<'_>,
+    ) -> fmt::Result {
+        let level = *event.metadata().level();
+        match self.style {
+            Style::Journal => write!(writer, "<{}>", priority(level))?,
+            Style::Timestamped => {
+                tracing_subscriber::fmt::time::SystemTime.format_time(&mut writer)?;
+                write!(writer, " {level:>5} ")?;
+            }
+            Style::Terminal { color: false } => write!(writer, "{level:>5} ")?,
+            Style::Terminal { color: true } => {
+                let code = match level {
+                    Level::ERROR => 31,
+                    Level::WARN => 33,
+                    Level::INFO => 32,
+                    _ => 34,
+                };
+                write!(writer, "\x1b[{code}m{level:>5}\x1b[0m ")?;
+            }
+        }
+        if let Some(scope) = ctx.event_scope() {
+            for span in scope.from_root() {
+                write!(writer, "{}", span.name())?;
+                let ext = span.extensions();
+                if let Some(fields) = ext.get::<FormattedFields<N>>() {
+                    if !fields.is_empty() {
+                        write!(writer, "{{{fields}}}")?;
+                    }
+                }
+                write!(writer, ": ")?;
+            }
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
+/// What the writer thread is asked to do.
+enum Line {
+    /// A log line: to the log file if there is one, else stderr.
+    Log(Vec<u8>),
+    /// A line for the user (the final error): stderr, and the log file too.
+    User(Vec<u8>),
+    /// Answer once everything before this was written.
+    Flushed(std::sync::mpsc::Sender<()>),
+}
+
+struct Queue {
+    sender: SyncSender<Line>,
+    dropped: AtomicU64,
+}
+
+static QUEUE_HANDLE: OnceLock<Queue> = OnceLock::new();
+
+fn queue(file: Option<std::fs::File>) -> &'static Queue {
+    QUEUE_HANDLE.get_or_init(|| {
+        let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
+        // Without the thread nothing is written; the program still runs.
+        let _ = std::thread::Builder::new()
+            .name("sshtun-log".into())
+            .spawn(move || write_lines(receiver, file));
+        Queue {
+            sender,
+            dropped: AtomicU64::new(0),
+        }
+    })
+}
+
+fn write_lines(receiver: Receiver<Line>, mut file: Option<std::fs::File>) {
+    let mut stderr = std::io::stderr();
+    for line in receiver {
+        match line {
+            Line::Log(bytes) => match file.as_mut() {
+                Some(f) => drop(f.write_all(&bytes)),
+                None => drop(stderr.write_all(&bytes)),
+            },
+            Line::User(bytes) => {
+                let _ = stderr.write_all(&bytes);
+                if let Some(f) = file.as_mut() {
+                    let _ = f.write_all(&bytes);
+                }
+            }
+            Line::Flushed(done) => drop(done.send(())),
+        }
+        if let Some(q) = QUEUE_HANDLE.get() {
+            let dropped = q.dropped.swap(0, Ordering::Relaxed);
+            if dropped > 0 {
+                let note = format!("sshtun: {dropped} log line(s) dropped: the log was not being read\n");
+                match file.as_mut() {
+                    Some(f) => drop(f.write_all(note.as_bytes())),
+                    None => drop(stderr.write_all(note.as_bytes())),
+                }
+            }
+        }
+    }
+}
+
+fn send(line: Line) {
+    let q = queue(None);
+    if let Err(TrySendError::Full(_)) = q.sender.try_send(line) {
+        q.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Hands each formatted event to the writer thread.
+pub struct QueueWriter {
+    buf: Vec<u8>,
+}
+
+impl Write for QueueWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for QueueWriter {
+    fn drop(&mut self) {
+        if !self.buf.is_empty() {
+            send(Line::Log(std::mem::take(&mut self.buf)));
+        }
+    }
+}
+
+struct MakeQueueWriter;
+
+impl<'a> MakeWriter<'a> for MakeQueueWriter {
+    type Writer = QueueWriter;
+
+    fn make_writer(&'a self) -> QueueWriter {
+        QueueWriter { buf: Vec::new() }
+    }
+}
+
+/// Sets up the log at the level `-v`/`-q` ask for (SSHTUN_LOG overrides),
+/// to `file` (appended, created 0600) or stderr. Errors name the file.
+pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<()> {
+    let opened = match file {
+        None => None,
+        Some(path) => Some(open_log_file(path)?),
+    };
+    let style = Style::detect(opened.is_some());
+    queue(opened);
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SSHTUN_LOG").unwrap_or_else(|_| {
+        let russh = if verbose >= 3 { level } else { "warn" };
+        tracing_subscriber::EnvFilter::new(format!("{level},russh={russh}"))
+    });
+    let ansi = matches!(style, Style::Terminal { color: true });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(MakeQueueWriter)
+        .with_ansi(ansi)
+        .event_format(Human { style })
+        .try_init();
+    Ok(())
+}
+
+fn open_log_file(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("could not open the log file {}", path.display()))
+}
+
+/// Writes one line for the user (e.g. `sshtun: error`) on stderr, and into
+/// the log file when there is one, without ever blocking or panicking.
+pub fn say(line: &str) {
+    if QUEUE_HANDLE.get().is_none() {
+        // Logging was never set up (status, ctl): write directly, ignoring errors.
+        let _ = writeln!(std::io::stderr(), "{line}");
+        return;
+    }
+    send(Line::User(format!("{line}\n").into_bytes()));
+}
+
+/// Waits until the queued lines are written, at most [`FINISH_WAIT`] (a
+/// stderr nobody reads must not hold the exit).
+pub fn finish() {
+    let Some(q) = QUEUE_HANDLE.get() else {
+        return;
+    };
+    let (done, wait) = std::sync::mpsc::channel();
+    if q.sender.try_send(Line::Flushed(done)).is_ok() {
+        let _ = wait.recv_timeout(FINISH_WAIT);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priorities_follow_syslog() {
+        assert_eq!(priority(Level::ERROR), 3);
+        assert_eq!(priority(Level::WARN), 4);
+        assert_eq!(priority(Level::INFO), 6);
+        assert_eq!(priority(Level::DEBUG), 7);
+    }
+}
