@@ -1,14 +1,16 @@
 //! The human log line of each event: one short line per change an operator
 //! cares about, named by tunnel first so `grep 'db:'` finds a tunnel's story.
 //!
+//! ```text
 //!     db: connecting to bastion:22
 //!     db: session up (SSH-2.0-OpenSSH_9.6)
 //!     db: forward ready: -L 5432:db:5432 on 127.0.0.1:5432
 //!     db: forward pending: -L 8080:web:80: could not listen on ...; retrying in 0.5s
-//!     db: up (2 forwards)
+//!     db: ready: 2 forward(s) up
 //!     db: lost: the connection was closed
 //!     db: reconnecting in 0.6s: the connection was closed
 //!     db: degraded: -R 9000:localhost:3000 pending
+//! ```
 
 use tracing::{info, warn};
 
@@ -66,8 +68,7 @@ pub fn log(event: &Event) {
             state,
             detail,
         } => match (*state, detail) {
-            ("up", Some(detail)) => info!("{tunnel}: up ({detail})"),
-            ("up", None) => info!("{tunnel}: up"),
+            ("up", _) => tracing::debug!("{tunnel}: up"),
             ("degraded", Some(detail)) => warn!("{tunnel}: degraded: {detail}"),
             ("stopped", _) => info!("{tunnel}: stopped"),
             _ => {}
@@ -92,6 +93,16 @@ pub fn log(event: &Event) {
                 seconds(*delay_ms)
             ),
         },
-        Event::Ready { .. } | Event::Exit { .. } => {}
+        Event::Ready {
+            tunnel,
+            forwards,
+            pending: 0,
+        } => info!("{tunnel}: ready: {forwards} forward(s) up"),
+        Event::Ready {
+            tunnel,
+            forwards,
+            pending,
+        } => warn!("{tunnel}: ready: {forwards} forward(s) up, {pending} not up"),
+        Event::Exit { .. } => {}
     }
 }

@@ -8,8 +8,9 @@ use std::time::Duration;
 use tokio::net::TcpStream;
 use tracing::debug;
 
-/// ServerAliveInterval when none is configured (OpenSSH's default is off; a
-/// tunnel meant to run for months needs it on).
+/// ServerAliveInterval when none is configured, in every mode (OpenSSH's
+/// default is off, 300 s under BatchMode; a tunnel meant to run for months
+/// needs it on, and unattended ones most). `-G` prints it.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(15);
 
 /// The time after which a silent peer is declared dead.

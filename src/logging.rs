@@ -5,30 +5,24 @@
 //! journal adds one). Anywhere else (a pipe, a file, `--log-file`): an RFC 3339
 //! UTC timestamp first.
 //!
-//! Lines are handed to one writer thread through a bounded queue, so no task
-//! ever blocks on a full stderr, and a write error (EPIPE: nobody reads
-//! stderr any more) is ignored instead of panicking: the process goes on, and
-//! still stops on SIGTERM. When the queue is full, lines are dropped and their
-//! number reported once the writer catches up. [`say`] is the same path for
-//! the final `sshtun: ...` line; [`finish`] waits (boundedly) for the queue.
+//! A line is written at once when stderr can take it, else handed to a
+//! writer thread through a bounded queue ([`writer`]), so no task ever blocks
+//! on a full stderr, and a write error (EPIPE: nobody reads stderr any more)
+//! is ignored instead of panicking: the process goes on, and still stops on
+//! SIGTERM. [`say`] is the same path for the final `sshtun: ...` line;
+//! [`finish`] waits (boundedly) for the queue.
 
 use std::fmt;
-use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::FormatTime;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields, MakeWriter};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Lines waiting for the writer thread; beyond this they are dropped.
-const QUEUE: usize = 4096;
 /// How long [`finish`] waits for queued lines to be written.
 const FINISH_WAIT: Duration = Duration::from_millis(500);
 
@@ -144,106 +138,10 @@ where
     }
 }
 
-/// What the writer thread is asked to do.
-enum Line {
-    /// A log line: to the log file if there is one, else stderr.
-    Log(Vec<u8>),
-    /// A line for the user (the final error): stderr, and the log file too.
-    User(Vec<u8>),
-    /// Answer once everything before this was written.
-    Flushed(std::sync::mpsc::Sender<()>),
-}
+#[path = "logging_writer.rs"]
+mod writer;
 
-struct Queue {
-    sender: SyncSender<Line>,
-    dropped: AtomicU64,
-}
-
-static QUEUE_HANDLE: OnceLock<Queue> = OnceLock::new();
-
-fn queue(file: Option<std::fs::File>) -> &'static Queue {
-    QUEUE_HANDLE.get_or_init(|| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(QUEUE);
-        // Without the thread nothing is written; the program still runs.
-        let _ = std::thread::Builder::new()
-            .name("sshtun-log".into())
-            .spawn(move || write_lines(receiver, file));
-        Queue {
-            sender,
-            dropped: AtomicU64::new(0),
-        }
-    })
-}
-
-fn write_lines(receiver: Receiver<Line>, mut file: Option<std::fs::File>) {
-    let mut stderr = std::io::stderr();
-    for line in receiver {
-        match line {
-            Line::Log(bytes) => match file.as_mut() {
-                Some(f) => drop(f.write_all(&bytes)),
-                None => drop(stderr.write_all(&bytes)),
-            },
-            Line::User(bytes) => {
-                let _ = stderr.write_all(&bytes);
-                if let Some(f) = file.as_mut() {
-                    let _ = f.write_all(&bytes);
-                }
-            }
-            Line::Flushed(done) => drop(done.send(())),
-        }
-        if let Some(q) = QUEUE_HANDLE.get() {
-            let dropped = q.dropped.swap(0, Ordering::Relaxed);
-            if dropped > 0 {
-                let note = format!("sshtun: {dropped} log line(s) dropped: the log was not being read\n");
-                match file.as_mut() {
-                    Some(f) => drop(f.write_all(note.as_bytes())),
-                    None => drop(stderr.write_all(note.as_bytes())),
-                }
-            }
-        }
-    }
-}
-
-fn send(line: Line) {
-    let q = queue(None);
-    if let Err(TrySendError::Full(_)) = q.sender.try_send(line) {
-        q.dropped.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
-/// Hands each formatted event to the writer thread.
-pub struct QueueWriter {
-    buf: Vec<u8>,
-}
-
-impl Write for QueueWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for QueueWriter {
-    fn drop(&mut self) {
-        if !self.buf.is_empty() {
-            send(Line::Log(std::mem::take(&mut self.buf)));
-        }
-    }
-}
-
-struct MakeQueueWriter;
-
-impl<'a> MakeWriter<'a> for MakeQueueWriter {
-    type Writer = QueueWriter;
-
-    fn make_writer(&'a self) -> QueueWriter {
-        QueueWriter { buf: Vec::new() }
-    }
-}
+use writer::{Kind, MakeLineWriter};
 
 /// Sets up the log at the level `-v`/`-q` ask for (SSHTUN_LOG overrides),
 /// to `file` (appended, created 0600) or stderr. Errors name the file.
@@ -253,7 +151,7 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<()> {
         Some(path) => Some(open_log_file(path)?),
     };
     let style = Style::detect(opened.is_some());
-    queue(opened);
+    writer::set_file(opened);
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "info",
@@ -267,7 +165,7 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<()> {
     let ansi = matches!(style, Style::Terminal { color: true });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(MakeQueueWriter)
+        .with_writer(MakeLineWriter)
         .with_ansi(ansi)
         .event_format(Human { style })
         .try_init();
@@ -287,24 +185,13 @@ fn open_log_file(path: &Path) -> Result<std::fs::File> {
 /// Writes one line for the user (e.g. `sshtun: error`) on stderr, and into
 /// the log file when there is one, without ever blocking or panicking.
 pub fn say(line: &str) {
-    if QUEUE_HANDLE.get().is_none() {
-        // Logging was never set up (status, ctl): write directly, ignoring errors.
-        let _ = writeln!(std::io::stderr(), "{line}");
-        return;
-    }
-    send(Line::User(format!("{line}\n").into_bytes()));
+    writer::emit(Kind::User, format!("{line}\n").into_bytes());
 }
 
-/// Waits until the queued lines are written, at most [`FINISH_WAIT`] (a
-/// stderr nobody reads must not hold the exit).
+/// Waits until queued lines are written, at most [`FINISH_WAIT`] (a stderr
+/// nobody reads must not hold the exit).
 pub fn finish() {
-    let Some(q) = QUEUE_HANDLE.get() else {
-        return;
-    };
-    let (done, wait) = std::sync::mpsc::channel();
-    if q.sender.try_send(Line::Flushed(done)).is_ok() {
-        let _ = wait.recv_timeout(FINISH_WAIT);
-    }
+    writer::flush(FINISH_WAIT);
 }
 
 #[cfg(test)]

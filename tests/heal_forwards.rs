@@ -27,7 +27,7 @@ fn busy_local_port_is_retried_and_reported_degraded_until_free() {
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
     let l = format!("-L {}", spec(port, echo));
-    files.write(&tunnel_toml("t", sshd.peer(), &[l.clone()], &[]));
+    files.write(&tunnel_toml("t", sshd.peer(), std::slice::from_ref(&l), &[]));
     let notify = Notify::bind(files.path("notify"));
     let metrics = free_port();
     let metrics_addr = format!("127.0.0.1:{metrics}");
@@ -38,22 +38,42 @@ fn busy_local_port_is_retried_and_reported_degraded_until_free() {
     // Degraded, with the forward pending and why, everywhere.
     let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "degraded");
     let f = pending_forward(&t);
-    assert_eq!((f["spec"].as_str(), f["state"].as_str()), (Some(&*l), Some("pending")), "{t:#}");
+    assert_eq!(
+        (f["spec"].as_str(), f["state"].as_str()),
+        (Some(&*l), Some("pending")),
+        "{t:#}"
+    );
     let error = f["error"].as_str().unwrap_or_default().to_string();
-    assert!(error.contains(&format!("could not listen on 127.0.0.1:{port}")), "{t:#}");
-    assert!(t["detail"].as_str().unwrap_or_default().contains(&l), "{t:#}");
+    assert!(
+        error.contains(&format!("could not listen on 127.0.0.1:{port}")),
+        "{t:#}"
+    );
+    assert!(
+        t["detail"].as_str().unwrap_or_default().contains(&l),
+        "{t:#}"
+    );
     let text = scrape(lo(metrics));
     let up_sample = format!("sshtun_forward_up{{tunnel=\"t\",forward=\"{l}\",kind=\"local\"}}");
     assert_eq!(sample(&text, &up_sample), Some(0.0), "{text}");
-    assert_eq!(sample(&text, "sshtun_tunnel_up{tunnel=\"t\"}"), Some(0.0), "{text}");
     assert_eq!(
-        sample(&text, "sshtun_tunnel_state{tunnel=\"t\",state=\"degraded\"}"),
+        sample(&text, "sshtun_tunnel_up{tunnel=\"t\"}"),
+        Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "sshtun_tunnel_state{tunnel=\"t\",state=\"degraded\"}"
+        ),
         Some(1.0)
     );
     let socket = files.socket();
     let (code, human, stderr) = sshtun_cmd(&["status", "--socket", socket.to_str().unwrap()], &[]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(human.contains("degraded") && human.contains("pending (could not listen"), "{human}");
+    assert!(
+        human.contains("degraded") && human.contains("pending (could not listen"),
+        "{human}"
+    );
     // READY=1 is honest: setup is done, and STATUS= says what is still missing.
     let (mut ready, mut status_line) = (false, String::new());
     let deadline = Instant::now() + WAIT;
@@ -84,16 +104,24 @@ fn busy_local_port_is_retried_and_reported_degraded_until_free() {
     assert!(pending_forward(&t)["error"].is_null(), "{t:#}");
     let text = scrape(lo(metrics));
     assert_eq!(sample(&text, &up_sample), Some(1.0), "{text}");
-    assert_eq!(sample(&text, "sshtun_tunnel_up{tunnel=\"t\"}"), Some(1.0), "{text}");
+    assert_eq!(
+        sample(&text, "sshtun_tunnel_up{tunnel=\"t\"}"),
+        Some(1.0),
+        "{text}"
+    );
     notify.until("STATUS=1/1 tunnels up", WAIT);
-    println!("up in status {:?} after the port was freed", freed.elapsed());
+    println!(
+        "up in status {:?} after the port was freed",
+        freed.elapsed()
+    );
     let log = tun.stderr();
     for want in [
         format!("t: forward pending: {l}: could not listen on 127.0.0.1:{port}"),
         "; retrying in ".to_string(),
         format!("t: forward ready: {l} on 127.0.0.1:{port}"),
         "t: degraded: ".to_string(),
-        "t: up (1 forward(s))".to_string(),
+        "t: ready: 0 forward(s) up, 1 not up".to_string(),
+        "t: ready: 1 forward(s) up".to_string(),
     ] {
         assert!(log.contains(&want), "no '{want}' in the log:\n{log}");
     }
@@ -102,7 +130,10 @@ fn busy_local_port_is_retried_and_reported_degraded_until_free() {
         events.contains(r#""event":"ready","tunnel":"t","forwards":0,"pending":1"#),
         "{events}"
     );
-    assert!(events.contains(r#""event":"state","tunnel":"t","state":"up""#), "{events}");
+    assert!(
+        events.contains(r#""event":"state","tunnel":"t","state":"up""#),
+        "{events}"
+    );
     assert_clean_exit(tun);
 }
 
@@ -114,16 +145,22 @@ fn remote_port_held_by_another_session_is_pending_until_released() {
     let pr = free_port();
     let r = format!("-R {}", spec(pr, echo));
     // Another client holds the port on the server first.
-    let holder_args = tunnel_args(sshd.peer(), &["--control-socket", "none", "-R", &spec(pr, echo)]);
+    let holder_args = tunnel_args(
+        sshd.peer(),
+        &["--control-socket", "none", "-R", &spec(pr, echo)],
+    );
     let holder = Sshtun::spawn_ready(&home, &holder_args, &[lo(pr)]);
-    files.write(&tunnel_toml("t", sshd.peer(), &[r.clone()], &[]));
+    files.write(&tunnel_toml("t", sshd.peer(), std::slice::from_ref(&r), &[]));
     let tun = files.spawn(&home, &[], &[]);
     let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "degraded");
     let f = pending_forward(&t);
     println!("held by another session: {} ({})", f["state"], f["error"]);
     assert_eq!(f["state"], "pending", "{t:#}");
     assert!(
-        f["error"].as_str().unwrap_or_default().contains("remote port forwarding failed"),
+        f["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("remote port forwarding failed"),
         "{t:#}"
     );
     let released = Instant::now();
@@ -162,8 +199,15 @@ fn without_reconnect_a_failed_forward_is_failed_and_ready_says_so() {
         ],
     );
     let tun = Sshtun::spawn_ready(&home, &args, &[lo(good)]);
-    assert!(tun.wait_stderr("forward failed: -L", WAIT), "{}", tun.stderr());
-    let (code, json, _) = sshtun_cmd(&["status", "--json", "--socket", socket.to_str().unwrap()], &[]);
+    assert!(
+        tun.wait_stderr("forward failed: -L", WAIT),
+        "{}",
+        tun.stderr()
+    );
+    let (code, json, _) = sshtun_cmd(
+        &["status", "--json", "--socket", socket.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     let t = tunnel(&status, "127.0.0.1");

@@ -45,7 +45,10 @@ fn remote_add_cancel(socket: &Path, echo: std::net::SocketAddr, rounds: usize) {
         let port = free_port();
         let r = spec(port, echo);
         ctl_ok(socket, &["add", "-R", &r]);
-        assert!(echoes(lo(port), 64 * 1024), "round {round}: -R {r} carries data");
+        assert!(
+            echoes(lo(port), 64 * 1024),
+            "round {round}: -R {r} carries data"
+        );
         ctl_ok(socket, &["cancel", "-R", &r]);
         assert!(
             wait_for_closed(lo(port), Duration::from_secs(5)),
@@ -62,7 +65,10 @@ fn remote_add_cancel(socket: &Path, echo: std::net::SocketAddr, rounds: usize) {
         let port = v4_port(&ctl_ok(socket, &["add", "-R", &allocated]));
         assert!(echoes(lo(port), 1000));
         ctl_ok(socket, &["cancel", "-R", &allocated]);
-        assert!(wait_for_closed(lo(port), Duration::from_secs(5)), "-R 0 -> {port} still listening");
+        assert!(
+            wait_for_closed(lo(port), Duration::from_secs(5)),
+            "-R 0 -> {port} still listening"
+        );
     }
 }
 
@@ -76,7 +82,11 @@ fn three_sessions_under_up_are_up_and_take_ctl_changes() {
     files.write(&format!("{}\nsessions = 3\n", toml.trim_end()));
     let tun = files.spawn(&home, &[], &[]);
     let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
-    assert_eq!((t["sessions_up"].as_u64(), t["sessions"].as_u64()), (Some(3), Some(3)), "{t:#}");
+    assert_eq!(
+        (t["sessions_up"].as_u64(), t["sessions"].as_u64()),
+        (Some(3), Some(3)),
+        "{t:#}"
+    );
     let socket = files.socket();
     let (code, human, _) = sshtun_cmd(&["status", "--socket", socket.to_str().unwrap()], &[]);
     assert_eq!(code, 0);
@@ -90,8 +100,15 @@ fn three_sessions_under_up_are_up_and_take_ctl_changes() {
     assert!(port_is_closed(lo(port)), "-L {port} open after cancel");
 
     remote_add_cancel(&socket, echo, 3);
-    assert_eq!(files.wait_tunnel("t", WAIT, |t| t["state"] == "up")["sessions_up"], 3);
-    assert!(tun.stderr().contains("t: up (1 forward(s), sessions 3/3)"), "{}", tun.stderr());
+    assert_eq!(
+        files.wait_tunnel("t", WAIT, |t| t["state"] == "up")["sessions_up"],
+        3
+    );
+    assert!(
+        tun.stderr().contains("t: ready: 1 forward(s) up"),
+        "{}",
+        tun.stderr()
+    );
     assert_clean_exit(tun);
 }
 
@@ -117,19 +134,32 @@ fn reconnecting_two_session_tunnel_cancels_remote_forwards_on_the_wire() {
     let tun = Sshtun::spawn_ready(&home, &args, &[lo(pr)]);
     // The server listens a moment before its answer reaches sshtun.
     support::service::time_until("status up", WAIT, || {
-        let (_, json, _) = sshtun_cmd(&["status", "--json", "--socket", socket.to_str().unwrap()], &[]);
+        let (_, json, _) = sshtun_cmd(
+            &["status", "--json", "--socket", socket.to_str().unwrap()],
+            &[],
+        );
         json.contains(r#""state":"up""#)
     });
     // The forward from the command line, then ones added at run time.
     ctl_ok(&socket, &["cancel", "-R", &spec(pr, echo)]);
-    assert!(wait_for_closed(lo(pr), Duration::from_secs(5)), "still listening on {pr}");
+    assert!(
+        wait_for_closed(lo(pr), Duration::from_secs(5)),
+        "still listening on {pr}"
+    );
     ctl_ok(&socket, &["add", "-R", &spec(pr, echo)]);
     assert!(echoes(lo(pr), MIB));
     remote_add_cancel(&socket, echo, 2);
-    let (code, json, _) = sshtun_cmd(&["status", "--json", "--socket", socket.to_str().unwrap()], &[]);
+    let (code, json, _) = sshtun_cmd(
+        &["status", "--json", "--socket", socket.to_str().unwrap()],
+        &[],
+    );
     assert_eq!(code, 0);
     let status: serde_json::Value = serde_json::from_str(json.trim()).unwrap();
     let t = &status["tunnels"][0];
-    assert_eq!((t["state"].as_str(), t["sessions_up"].as_u64()), (Some("up"), Some(2)), "{t:#}");
+    assert_eq!(
+        (t["state"].as_str(), t["sessions_up"].as_u64()),
+        (Some("up"), Some(2)),
+        "{t:#}"
+    );
     assert_clean_exit(tun);
 }

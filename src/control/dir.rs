@@ -28,6 +28,23 @@ pub fn ensure_private(dir: &Path) -> Result<()> {
     check_private(dir)
 }
 
+/// Creates the directory `path` goes in when it is missing (one level,
+/// mode 0700); an existing one is left exactly as it is.
+pub fn create_parent(path: &Path) -> Result<()> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    if std::fs::symlink_metadata(dir).is_ok() {
+        return Ok(());
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            Err(e).with_context(|| format!("could not create {}", dir.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Refuses `dir` unless it is a directory (not a symlink) owned by us with
 /// no access for group or others.
 pub fn check_private(dir: &Path) -> Result<()> {

@@ -2,7 +2,8 @@
 //!
 //! - `--control-socket PATH`: the user asked for it, so any failure (no such
 //!   directory, another sshtun answers there) ends the run (exit 3). The
-//!   directory is used as it is: never created, never chmodded.
+//!   directory is used as it is, never chmodded; only a missing last level
+//!   is created (0700), as ssh's ControlPath users make `~/.ssh/cm` once.
 //! - the default (`NAME.sock` in the runtime dir): a runtime dir that cannot
 //!   be made private costs a warning, and the tunnel runs without a socket.
 //!   When another live sshtun has the name, a name the user chose (`--name`,
@@ -41,13 +42,16 @@ pub async fn open(
     let (listener, file, name) = match wanted {
         Wanted::Path(path) if path.as_os_str() == "none" => return Ok((None, String::new())),
         Wanted::Path(path) => {
+            dir::create_parent(path).context_config()?;
             let (listener, file) = bind(path).await.context_config()?;
             (listener, file, String::new())
         }
         Wanted::Named { name, chosen } => {
             let dir = runtime_dir();
             if let Err(e) = dir::ensure_private(&dir) {
-                warn!("no control socket, `sshtun status` and `ctl` will not see this process: {e:#}");
+                warn!(
+                    "no control socket, `sshtun status` and `ctl` will not see this process: {e:#}"
+                );
                 return Ok((None, name.to_string()));
             }
             let Some(name) = free_name(name, chosen).await? else {
@@ -57,7 +61,9 @@ pub async fn open(
             match bind(&socket_for(&name)).await {
                 Ok((listener, file)) => (listener, file, name),
                 Err(e) => {
-                    warn!("no control socket, `sshtun status` and `ctl` will not see this process: {e:#}");
+                    warn!(
+                        "no control socket, `sshtun status` and `ctl` will not see this process: {e:#}"
+                    );
                     return Ok((None, name));
                 }
             }

@@ -33,7 +33,10 @@ pub const BROKEN_PIPE: u8 = 141;
 pub fn out(text: &str) -> Result<(), CtlError> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             Err(CtlError::new(BROKEN_PIPE, anyhow!("stdout closed")))
@@ -209,7 +212,10 @@ async fn ctl(args: CtlArgs) -> Result<(), CtlError> {
     };
     let response = send(&target, &request).await?;
     if args.json {
-        out(&format!("{}\n", serde_json::to_string(&response).unwrap_or_default()))?;
+        out(&format!(
+            "{}\n",
+            serde_json::to_string(&response).unwrap_or_default()
+        ))?;
     }
     let result = accepted(&target, response)?;
     match args.action {

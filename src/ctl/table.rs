@@ -89,7 +89,10 @@ fn show(socket: &Path, mut result: Value, name: Option<&str>, json: bool) -> Str
             pid.to_string(),
         ];
         out.push_str(&columns(&header, &[row], ""));
-        if let Some(detail) = tunnel["detail"].as_str().filter(|_| tunnel["state"] != "up") {
+        if let Some(detail) = tunnel["detail"]
+            .as_str()
+            .filter(|_| tunnel["state"] != "up")
+        {
             let _ = writeln!(out, "  {}: {detail}", text(&tunnel["state"]));
         }
         if let Some(error) = tunnel["last_error"].as_str() {

@@ -9,20 +9,18 @@
 use std::sync::{Arc, Mutex, Weak};
 
 use anyhow::{Result, anyhow, bail};
-use serde::Serialize;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::permit::RemoteOpen;
 use super::remote::{RemoteForwards, Route, describe_target};
-use super::stats::{ForwardStats, StatsSnapshot};
-use super::{dynamic, local};
+use super::stats::ForwardStats;
+use crate::config::TunnelConfig;
 use crate::events::{Event, Events};
 use crate::link::{Link, SessionHandle};
-use crate::listen_unix::{self, StreamLocal};
-use crate::spec::{ForwardSpec, Listen};
-use crate::{config::TunnelConfig, listen};
+use crate::listen_unix::StreamLocal;
+use crate::spec::ForwardSpec;
 
 /// How this tunnel's forwards listen and what reverse SOCKS may reach.
 #[derive(Debug, Clone, Default)]
@@ -92,20 +90,6 @@ pub(super) struct Setup {
     pub listeners: Vec<tokio::task::JoinHandle<()>>,
     pub on_session: Option<SessionHandle>,
     pub remote_port: Option<u16>,
-}
-
-/// What `status` shows of one forward.
-#[derive(Debug, Clone, Serialize)]
-pub struct ForwardStatus {
-    pub spec: String,
-    pub kind: &'static str,
-    pub listen: Vec<String>,
-    /// `up`, `pending` (being retried) or `failed`.
-    pub state: &'static str,
-    /// Why it is not up (null while up).
-    pub error: Option<String>,
-    #[serde(flatten)]
-    pub stats: StatsSnapshot,
 }
 
 /// The forwards of one tunnel. Cheap to clone: heal tasks hold a clone.
@@ -208,7 +192,11 @@ impl ForwardSet {
         self.inner.changed.notify_one();
     }
 
-    pub(super) fn route(&self, target: Option<crate::spec::Endpoint>, stats: Arc<ForwardStats>) -> Route {
+    pub(super) fn route(
+        &self,
+        target: Option<crate::spec::Endpoint>,
+        stats: Arc<ForwardStats>,
+    ) -> Route {
         Route {
             target,
             stats,
@@ -276,115 +264,6 @@ impl ForwardSet {
         }
     }
 
-    /// One attempt at setting `spec` up (for -R on any live session).
-    pub(super) async fn attempt(
-        &self,
-        spec: &ForwardSpec,
-        stats: &Arc<ForwardStats>,
-        cancel: &CancellationToken,
-        remote_port: Option<u16>,
-    ) -> Result<Setup> {
-        let (link, tasks) = (self.inner.link.clone(), self.inner.tasks.clone());
-        let mut listeners = Vec::new();
-        let listen = match spec {
-            ForwardSpec::Local {
-                listen: Listen::Tcp { bind, port },
-                ..
-            }
-            | ForwardSpec::Dynamic { bind, port } => {
-                let gateway = self.inner.options.gateway_ports;
-                let mut addrs = Vec::new();
-                for listener in listen::bind(bind, *port, gateway).await? {
-                    addrs.push(listener.local_addr()?.to_string());
-                    let (link, stats, stop) = (link.clone(), stats.clone(), cancel.clone());
-                    listeners.push(match spec {
-                        ForwardSpec::Local { target, .. } => tasks.spawn(local::serve(
-                            listener,
-                            target.clone(),
-                            link,
-                            stats,
-                            stop,
-                            tasks.clone(),
-                        )),
-                        _ => tasks.spawn(dynamic::serve(listener, link, stats, stop, tasks.clone())),
-                    });
-                }
-                addrs
-            }
-            ForwardSpec::Local {
-                listen: Listen::Unix(path),
-                target,
-            } => {
-                let stream_local = self.inner.options.stream_local;
-                let listener = listen_unix::bind(std::path::Path::new(path), stream_local)?;
-                let (target, stop) = (target.clone(), cancel.clone());
-                let serve = local::serve(listener, target, link, stats.clone(), stop, tasks.clone());
-                listeners.push(tasks.spawn(serve));
-                vec![path.clone()]
-            }
-            ForwardSpec::Remote { .. } => {
-                return self.attempt_remote(spec, stats, remote_port).await;
-            }
-        };
-        Ok(Setup {
-            listen,
-            listeners,
-            on_session: None,
-            remote_port: None,
-        })
-    }
-
-    /// Puts a successful heal attempt in place; false when the forward was
-    /// cancelled meanwhile (the caller then undoes what it set up).
-    pub(super) fn install_healed(&self, id: u64, setup: Setup) -> Result<(), Setup> {
-        let mut active = self.lock();
-        match active.iter_mut().find(|a| a.id == id) {
-            Some(entry) => {
-                if let Some(old) = entry.remote_port.filter(|p| Some(*p) != setup.remote_port) {
-                    self.forget_route(&entry.spec, old);
-                }
-                install(entry, setup);
-                entry.healing = false;
-                Ok(())
-            }
-            None => Err(setup),
-        }
-    }
-
-    /// Records a failed heal attempt; false when the forward is gone.
-    pub(super) fn record_error(&self, id: u64, error: &str) -> bool {
-        let mut active = self.lock();
-        let Some(entry) = active.iter_mut().find(|a| a.id == id) else {
-            return false;
-        };
-        entry.error = Some(error.to_string());
-        true
-    }
-
-    /// The stats, port and cancel token of forward `id`, for a heal attempt.
-    pub(super) fn heal_inputs(&self, id: u64) -> Option<(Arc<ForwardStats>, CancellationToken, Option<u16>)> {
-        let active = self.lock();
-        let entry = active.iter().find(|a| a.id == id)?;
-        Some((entry.stats.clone(), entry.cancel.clone(), entry.remote_port))
-    }
-
-    /// Every -R whose session is gone and that nobody retries yet starts
-    /// healing (on another live session at once, or when one is back).
-    pub fn mend_remote(&self) {
-        let mut start = Vec::new();
-        for entry in self.lock().iter_mut() {
-            if matches!(entry.spec, ForwardSpec::Remote { .. }) && !entry.is_up() && !entry.healing {
-                entry.healing = true;
-                entry.error.get_or_insert_with(|| "its session was lost".to_string());
-                start.push((entry.id, entry.spec.clone(), entry.cancel.clone()));
-            }
-        }
-        for (id, spec, cancel) in start {
-            self.spawn_heal(id, spec, cancel, None);
-        }
-        self.inner.changed.notify_one();
-    }
-
     /// Removes a forward: closes its listeners, or has the server stop
     /// listening on the session the -R lives on.
     pub async fn cancel(&self, spec: &ForwardSpec) -> Result<()> {
@@ -403,7 +282,8 @@ impl ForwardSet {
         let cancelled = match spec {
             ForwardSpec::Remote { listen, .. } => {
                 let session = removed.on_session.upgrade();
-                self.cancel_remote(listen, session, removed.remote_port).await
+                self.cancel_remote(listen, session, removed.remote_port)
+                    .await
             }
             _ => Ok(()),
         };
@@ -415,42 +295,26 @@ impl ForwardSet {
         self.inner.changed.notify_one();
         cancelled
     }
-
-    /// How many forwards there are, and how many of them are not up.
-    pub fn counts(&self) -> (usize, usize) {
-        let active = self.lock();
-        (active.len(), active.iter().filter(|a| !a.is_up()).count())
-    }
-
-    /// What `status` and `ctl list` show.
-    pub fn status(&self) -> Vec<ForwardStatus> {
-        self.lock()
-            .iter()
-            .map(|a| {
-                let state = a.state();
-                ForwardStatus {
-                    spec: a.spec.to_string(),
-                    kind: kind(&a.spec),
-                    listen: a.listen.clone(),
-                    state,
-                    error: (state != "up").then(|| a.error.clone()).flatten(),
-                    stats: a.stats.snapshot(),
-                }
-            })
-            .collect()
-    }
 }
 
 fn install(entry: &mut Active, setup: Setup) {
     entry.listen = setup.listen;
     entry.listeners = setup.listeners;
-    entry.on_session = setup.on_session.as_ref().map_or_else(Weak::new, Arc::downgrade);
+    entry.on_session = setup
+        .on_session
+        .as_ref()
+        .map_or_else(Weak::new, Arc::downgrade);
     if setup.remote_port.is_some() {
         entry.remote_port = setup.remote_port;
     }
     entry.error = None;
 }
 
+#[path = "set_attempt.rs"]
+mod attempt;
+#[path = "set_status.rs"]
+mod status;
+pub use status::ForwardStatus;
 #[path = "set_heal.rs"]
 mod heal;
 #[path = "set_remote.rs"]

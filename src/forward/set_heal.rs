@@ -8,11 +8,71 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::ForwardSet;
+use std::sync::Arc;
+
+use super::{ForwardSet, Setup, install};
 use crate::backoff::Backoff;
+use crate::forward::stats::ForwardStats;
 use crate::spec::ForwardSpec;
 
 impl ForwardSet {
+    /// Puts a successful heal attempt in place; false when the forward was
+    /// cancelled meanwhile (the caller then undoes what it set up).
+    pub(super) fn install_healed(&self, id: u64, setup: Setup) -> Result<(), Setup> {
+        let mut active = self.lock();
+        match active.iter_mut().find(|a| a.id == id) {
+            Some(entry) => {
+                if let Some(old) = entry.remote_port.filter(|p| Some(*p) != setup.remote_port) {
+                    self.forget_route(&entry.spec, old);
+                }
+                install(entry, setup);
+                entry.healing = false;
+                Ok(())
+            }
+            None => Err(setup),
+        }
+    }
+
+    /// Records a failed heal attempt; false when the forward is gone.
+    pub(super) fn record_error(&self, id: u64, error: &str) -> bool {
+        let mut active = self.lock();
+        let Some(entry) = active.iter_mut().find(|a| a.id == id) else {
+            return false;
+        };
+        entry.error = Some(error.to_string());
+        true
+    }
+
+    /// The stats, port and cancel token of forward `id`, for a heal attempt.
+    pub(super) fn heal_inputs(
+        &self,
+        id: u64,
+    ) -> Option<(Arc<ForwardStats>, CancellationToken, Option<u16>)> {
+        let active = self.lock();
+        let entry = active.iter().find(|a| a.id == id)?;
+        Some((entry.stats.clone(), entry.cancel.clone(), entry.remote_port))
+    }
+
+    /// Every -R whose session is gone and that nobody retries yet starts
+    /// healing (on another live session at once, or when one is back).
+    pub fn mend_remote(&self) {
+        let mut start = Vec::new();
+        for entry in self.lock().iter_mut() {
+            if matches!(entry.spec, ForwardSpec::Remote { .. }) && !entry.is_up() && !entry.healing
+            {
+                entry.healing = true;
+                entry
+                    .error
+                    .get_or_insert_with(|| "its session was lost".to_string());
+                start.push((entry.id, entry.spec.clone(), entry.cancel.clone()));
+            }
+        }
+        for (id, spec, cancel) in start {
+            self.spawn_heal(id, spec, cancel, None);
+        }
+        self.inner.changed.notify_one();
+    }
+
     /// Retries forward `id` in the background, first after `first_delay`
     /// (None: at once).
     pub(super) fn spawn_heal(

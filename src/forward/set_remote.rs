@@ -88,7 +88,9 @@ impl ForwardSet {
                 if let Some(s) = session {
                     s.cancel_streamlocal_forward(path.as_str())
                         .await
-                        .map_err(|e| anyhow!("the server did not cancel its listener on {path}: {e}"))?;
+                        .map_err(|e| {
+                            anyhow!("the server did not cancel its listener on {path}: {e}")
+                        })?;
                 }
             }
             _ => {}

@@ -20,8 +20,6 @@ use crate::known_hosts::{self, HostKeyPolicy};
 /// How long the SSH handshake (banner and key exchange) may take when no
 /// question is being asked on the terminal.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
-/// Keepalive defaults: dead links are noticed within about a minute.
-const DEFAULT_ALIVE_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Decides whether a server host key is trusted (blocking: it may prompt).
 pub type HostKeyCheck = Arc<dyn Fn(&PublicKey) -> Result<()> + Send + Sync>;
@@ -80,7 +78,7 @@ fn russh_config(config: &TunnelConfig) -> Result<client::Config> {
     }
     let interval = config
         .server_alive_interval
-        .unwrap_or(DEFAULT_ALIVE_INTERVAL);
+        .unwrap_or(crate::keepalive::DEFAULT_INTERVAL);
     Ok(client::Config {
         keepalive_interval: (!interval.is_zero()).then_some(interval),
         keepalive_max: config.server_alive_count_max,

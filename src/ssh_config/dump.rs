@@ -147,7 +147,11 @@ pub fn render(o: &Options, ctx: &MatchContext) -> Result<String> {
         "serveralivecountmax",
         o.server_alive_count_max.unwrap_or(3).to_string(),
     );
-    let interval = o.server_alive_interval.map_or(0, |d| d.as_secs());
+    // What runs: sshtun's 15 s default where ssh would print 0 (or 300 under BatchMode).
+    let interval = o
+        .server_alive_interval
+        .unwrap_or(crate::keepalive::DEFAULT_INTERVAL)
+        .as_secs();
     put("serveraliveinterval", interval.to_string());
     if let Some(address) = &o.bind_address {
         put("bindaddress", address.clone());

@@ -108,8 +108,7 @@ impl MatchContext {
 /// command line's values), then does what ssh does before using them:
 /// substitutes `%h` in HostName (and lowercases it; HostName is always set
 /// afterwards), re-reads the files if a `Match final` asked for it, expands
-/// UserKnownHostsFile and IdentityAgent, honours ClearAllForwardings, and
-/// makes ServerAliveInterval default to 300 s under BatchMode.
+/// UserKnownHostsFile and IdentityAgent, and honours ClearAllForwardings.
 /// IdentityFile, CertificateFile and ProxyCommand stay unexpanded, as ssh
 /// keeps them: expand them with [`tokens_for`] when using them.
 pub fn load(options: &mut Options, files: &ConfigFiles, ctx: &MatchContext) -> Result<()> {
@@ -175,10 +174,9 @@ fn finish(options: &mut Options, ctx: &MatchContext) -> Result<()> {
             options.identity_agent = Some(expand(agent, "IdentityAgent")?);
         }
     }
-    if options.batch_mode == Some(true) && options.server_alive_interval.is_none() {
-        // ssh's default in batch mode: notice a dead server within minutes.
-        options.server_alive_interval = Some(std::time::Duration::from_secs(300));
-    }
+    // ssh makes ServerAliveInterval 300 s under BatchMode; sshtun keeps its
+    // own 15 s default in every mode (crate::keepalive::DEFAULT_INTERVAL):
+    // a tunnel that runs unattended needs dead-peer detection most.
     if options.clear_all_forwardings == Some(true) {
         options.local_forwards.clear();
         options.remote_forwards.clear();

@@ -7,23 +7,23 @@
 //! The state `status` shows is computed in [`state`].
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use tokio::sync::{Notify, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::warn;
 
 use crate::config::TunnelConfig;
-use crate::events::{Event, Events};
+use crate::events::Events;
 use crate::exit::Failure;
 use crate::forward::remote::RemoteForwards;
 use crate::forward::set::{ForwardOptions, ForwardSet};
-use crate::link::{self, Link, SessionHandle};
-use crate::session::SessionEnd;
+use crate::link::{self, Link};
 
 mod connect;
+mod slot;
 mod state;
 
 pub use crate::backoff::Backoff;
@@ -257,75 +257,5 @@ impl Tunnel {
         self.health().setup_done = true;
         self.observe();
         self.clone().keep_slot(0, Some(first), backoff, None).await
-    }
-
-    /// Watches one session slot; reconnects it when its session ends or
-    /// SIGUSR1 asks for a new one.
-    async fn keep_slot(
-        self: Arc<Self>,
-        slot: usize,
-        mut current: Option<(SessionHandle, SessionEnd)>,
-        mut backoff: Backoff,
-        mut tried: Option<oneshot::Sender<()>>,
-    ) -> Result<()> {
-        let mut kick = self.kick.subscribe();
-        loop {
-            if let Some((session, end)) = current.take() {
-                let since = Instant::now();
-                let kicked = tokio::select! {
-                    _ = self.shutdown.cancelled() => return Ok(()),
-                    _ = end.closed.cancelled() => false,
-                    _ = kick.changed() => true,
-                };
-                if self.shutdown.is_cancelled() {
-                    return Ok(());
-                }
-                self.link.set(slot, None);
-                let reason = if kicked {
-                    let _ = session
-                        .disconnect(russh::Disconnect::ByApplication, "reconnecting", "en")
-                        .await;
-                    "reconnect requested (SIGUSR1)".to_string()
-                } else {
-                    end.reason()
-                };
-                drop(session);
-                self.forwards.mend_remote();
-                self.set_error(reason.clone());
-                self.events.emit(Event::Disconnected {
-                    tunnel: self.name.clone(),
-                    reason: reason.clone(),
-                    session: slot + 1,
-                });
-                if !self.retry.reconnect && !kicked {
-                    let address = self.config.address();
-                    return Err(
-                        anyhow!("connection to {address} lost: {reason}").context(Failure::Connect)
-                    );
-                }
-                self.health().reconnects += 1;
-                if kicked || since.elapsed() >= STABLE_UPTIME {
-                    backoff = Backoff::default();
-                }
-                if !kicked {
-                    let delay = backoff.next_delay();
-                    self.events.emit(Event::Reconnecting {
-                        tunnel: self.name.clone(),
-                        attempt: 0,
-                        delay_ms: delay.as_millis() as u64,
-                        error: reason,
-                    });
-                    if !self.wait(slot, delay, &mut kick).await {
-                        return Ok(());
-                    }
-                }
-            }
-            let connected = self
-                .connect_with_retry(slot, &mut backoff, tried.take())
-                .await?;
-            self.link.set(slot, Some(connected.0.clone()));
-            self.changed.notify_one();
-            current = Some(connected);
-        }
     }
 }

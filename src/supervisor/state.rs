@@ -125,7 +125,8 @@ impl Tunnel {
             state: key.0,
             detail: key.1,
         });
-        let ready = (first && status.state != State::Stopped) || (status.state == State::Up && !was_up);
+        let ready =
+            (first && status.state != State::Stopped) || (status.state == State::Up && !was_up);
         if ready {
             let (total, pending) = self.forwards.counts();
             self.events.emit(Event::Ready {

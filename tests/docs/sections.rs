@@ -25,8 +25,8 @@ const EXAMPLES: &[(&str, &str)] = &[
         "Let the system pick a free local port and read it from the forward_ready event.",
     ),
     (
-        "sshtun --ready-fd 3 --pidfile tun.pid -N -L 8080:web:80 alice@bastion 3>ready.fifo &\nread -r line <ready.fifo",
-        "Start in the background and continue once every forward is up.",
+        "sshtun --ready-fd 3 --pidfile tun.pid -o ExitOnForwardFailure=yes -N -L 8080:web:80 alice@bastion 3>ready.fifo &\nread -r line <ready.fifo",
+        "Start in the background and continue once every forward is up (without ExitOnForwardFailure: once every forward was tried; see READINESS).",
     ),
     (
         "sshtun --name db --reconnect -N -L 5432:db:5432 alice@bastion &",
@@ -47,17 +47,30 @@ const EVENTS: &[(&str, &str)] = &[
     ("connecting", "tunnel, host, port, attempt"),
     (
         "connected",
-        "tunnel, host, port, server_version, host_key (SHA256:...)",
+        "tunnel, host, port, server_version, host_key (SHA256:...), session (1..N with --sessions N)",
     ),
     (
         "forward_ready",
         "tunnel, kind (local, remote or dynamic), spec, listen (the bound address:port; for -R the server's), target",
     ),
-    ("forward_failed", "tunnel, kind, spec, error"),
+    (
+        "forward_failed",
+        "tunnel, kind, spec, error, retry_ms (when it is tried again; null: not retried)",
+    ),
     ("forward_cancelled", "tunnel, kind, spec"),
-    ("ready", "tunnel, forwards (how many are set up)"),
-    ("disconnected", "tunnel, reason"),
-    ("reconnecting", "tunnel, attempt, delay_ms, error"),
+    (
+        "ready",
+        "tunnel, forwards (how many are up), pending (how many are not); after the first setup, and whenever the tunnel is back up",
+    ),
+    (
+        "state",
+        "tunnel, state (up, degraded, connecting, backing_off, stopped), detail (what is missing, or what is up)",
+    ),
+    ("disconnected", "tunnel, reason, session"),
+    (
+        "reconnecting",
+        "tunnel, attempt (0 after a lost session), delay_ms, error",
+    ),
     ("exit", "code, error (null after a clean shutdown)"),
 ];
 
@@ -101,6 +114,10 @@ const EXIT_STATUS: &[(&str, &str)] = &[
         "Interrupted by SIGINT or SIGTERM before the tunnel was ready.",
     ),
     (
+        "141",
+        "status and ctl: stdout was closed by its reader (e.g. | head -1), as for a program killed by SIGPIPE.",
+    ),
+    (
         "255",
         "Connection, authentication or host key failure, as ssh(1) reports them, and any other error.",
     ),
@@ -121,7 +138,7 @@ const FILES: &[(&str, &str)] = &[
     ),
     (
         "$XDG_RUNTIME_DIR/sshtun/NAME.sock",
-        "Control socket (mode 0600) for sshtun status and sshtun ctl; /tmp/sshtun-UID/NAME.sock without XDG_RUNTIME_DIR.",
+        "Control socket (mode 0600) for sshtun status and sshtun ctl; /tmp/sshtun-UID/NAME.sock without XDG_RUNTIME_DIR. The directory is created 0700; one that is a symlink, belongs to another user or is open to others is refused (a warning; the tunnel runs without a socket). Sockets served by another user are refused by status and ctl.",
     ),
 ];
 
@@ -138,9 +155,53 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "NOTIFY_SOCKET",
-        "Set by systemd for Type=notify units: READY=1 is sent once every forward is up.",
+        "Set by systemd for Type=notify units: READY=1 once set up (see READINESS), STATUS= with each tunnel's state.",
+    ),
+    (
+        "JOURNAL_STREAM",
+        "Set by systemd when stderr goes to the journal: log lines then carry <N> syslog priorities and no timestamp.",
+    ),
+    (
+        "NO_COLOR",
+        "When set and not empty, the log on a terminal has no colour.",
     ),
 ];
+
+/// `(topic, text)`: what READY means, and the states `status` reports.
+const READINESS: &[(&str, &str)] = &[
+    (
+        "ready",
+        "Once connected and every forward was tried: --ready-fd gets READY, systemd READY=1, -f returns 0, the ready event says how many forwards are up and how many are not. With ExitOnForwardFailure=yes a forward that fails ends the run (exit 4) instead, so ready means every forward is up. Without it, as ssh -f, a failed forward is reported (forward_failed, the log, status) and retried under --reconnect and up.",
+    ),
+    (
+        "up",
+        "Every session and every forward is up.",
+    ),
+    (
+        "degraded",
+        "Traffic flows, but some forward is pending (retried with the session's backoff) or failed, or some of the --sessions N is down; detail names each, with its last error.",
+    ),
+    (
+        "connecting, backing_off, stopped",
+        "No session yet; no session and the next attempt is at next_attempt_unix_ms; ended for good (see last_error).",
+    ),
+];
+
+/// `(signal, effect)`
+const SIGNALS: &[(&str, &str)] = &[
+    (
+        "SIGINT, SIGTERM",
+        "Stop accepting, give open connections 2 s, exit 0 (130 before ready). The control socket and pid file are removed.",
+    ),
+    (
+        "SIGUSR1",
+        "Replace every session now, skipping any backoff (as autossh); logged.",
+    ),
+    ("SIGHUP", "sshtun up: reload the tunnels file."),
+];
+
+/// The log: how its lines look where they go.
+const LOGGING: &str = "One line per change, named by tunnel: connecting, session up, forward ready, forward pending (with the error and the delay before the next try), ready, degraded, lost (with the reason), reconnecting in N s. On a terminal: LEVEL message, coloured unless NO_COLOR. Under journald (JOURNAL_STREAM): <N>message. Elsewhere, and with --log-file FILE (appended, mode 0600): an RFC 3339 UTC timestamp first. A stderr nobody reads never blocks or stops sshtun.";
 
 const SEE_ALSO: &str = "ssh(1), ssh_config(5), sshd(8), ssh-keygen(1), ssh-agent(1)";
 
@@ -160,6 +221,12 @@ pub fn for_page(name: &str, after_help: Option<String>) -> String {
                 "With --json each event is one line on stdout, {\"event\":NAME, ...}. Field names are stable; new fields may be added.",
             );
             tagged(&mut out, EVENTS);
+            section(&mut out, "READINESS AND STATE");
+            tagged(&mut out, READINESS);
+            section(&mut out, "LOGGING");
+            para(&mut out, LOGGING);
+            section(&mut out, "SIGNALS");
+            tagged(&mut out, SIGNALS);
             section(&mut out, "EXIT STATUS");
             tagged(&mut out, EXIT_STATUS);
             section(&mut out, "FILES");
@@ -190,7 +257,7 @@ pub fn for_page(name: &str, after_help: Option<String>) -> String {
             }
             if name.starts_with("sshtun-status") || name.starts_with("sshtun-ctl") {
                 section(&mut out, "EXIT STATUS");
-                let codes = ["0", "2", "5", "6"];
+                let codes = ["0", "2", "5", "6", "141"];
                 let rows: Vec<_> = EXIT_STATUS
                     .iter()
                     .copied()

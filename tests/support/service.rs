@@ -7,6 +7,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+/// The sshtun under test (SSHTUN_TEST_BIN overrides, as for [`super::Sshtun`]).
+pub fn bin() -> String {
+    std::env::var("SSHTUN_TEST_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_sshtun").to_string())
+}
+
 /// The body of `GET /metrics` on `addr`.
 pub fn scrape(addr: SocketAddr) -> String {
     let mut http = super::connect(addr);
@@ -28,7 +33,7 @@ pub fn sample(text: &str, prefix: &str) -> Option<f64> {
 
 /// `sshtun ARGS` to completion: (exit code, stdout, stderr).
 pub fn sshtun_cmd(args: &[&str], env: &[(&str, &Path)]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sshtun"))
+    let out = Command::new(bin())
         .args(args)
         .envs(env.iter().map(|(k, v)| (*k, *v)))
         .output()
