@@ -26,7 +26,8 @@ fn defaults_match_ssh_92() {
         ("port", "22"),
         ("stricthostkeychecking", "ask"),
         ("pubkeyauthentication", "true"),
-        ("serveraliveinterval", "0"),
+        // sshtun's one deliberate default: dead-peer detection on (ssh: 0).
+        ("serveraliveinterval", "15"),
         ("serveralivecountmax", "3"),
         ("connecttimeout", "none"),
         ("streamlocalbindmask", "0177"),
