@@ -302,7 +302,10 @@ fn hash_known_hosts_records_names_only_their_hash_matches() {
     p.hash_known_hosts = true;
     verify(&p, "example.com", 2222, &ed25519(1)).unwrap();
     let text = fs::read_to_string(&f.user).unwrap();
-    assert!(text.starts_with("|1|") && !text.contains("example"), "{text}");
+    assert!(
+        text.starts_with("|1|") && !text.contains("example"),
+        "{text}"
+    );
     let entries = read_file(&f.user);
     assert_eq!(entries.len(), 1);
     assert!(entries[0].matches("[example.com]:2222"));

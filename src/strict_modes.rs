@@ -63,8 +63,8 @@ pub fn check_config(file: &File, path: &Path) -> Result<()> {
 pub fn check_authorized_keys(path: &Path, home: Option<&Path>) -> Result<()> {
     let real = std::fs::canonicalize(path)
         .with_context(|| format!("cannot resolve {}", path.display()))?;
-    let meta = std::fs::metadata(&real)
-        .with_context(|| format!("cannot stat {}", real.display()))?;
+    let meta =
+        std::fs::metadata(&real).with_context(|| format!("cannot stat {}", real.display()))?;
     if !meta.is_file() {
         bail!("{} is not a regular file", real.display());
     }
@@ -78,8 +78,7 @@ pub fn check_authorized_keys(path: &Path, home: Option<&Path>) -> Result<()> {
     let home: Option<PathBuf> = home.and_then(|h| std::fs::canonicalize(h).ok());
     let mut dir = real.parent();
     while let Some(d) = dir {
-        let meta =
-            std::fs::metadata(d).with_context(|| format!("cannot stat {}", d.display()))?;
+        let meta = std::fs::metadata(d).with_context(|| format!("cannot stat {}", d.display()))?;
         if !owner_ok(&meta) || meta.mode() & 0o022 != 0 {
             bail!(
                 "bad ownership or modes for directory {} ({})",
@@ -99,8 +98,8 @@ pub fn check_authorized_keys(path: &Path, home: Option<&Path>) -> Result<()> {
 /// else may read or write it; if root does, no one else may write it; any
 /// other owner could replace it.
 pub fn check_private_key(path: &Path) -> Result<()> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot stat {}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot stat {}", path.display()))?;
     let mode = meta.mode() & 0o777;
     let too_open = if meta.uid() == uid() {
         mode & 0o077 != 0
@@ -133,7 +132,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("config");
         std::fs::write(&path, "").unwrap();
-        for (mode, ok) in [(0o600, true), (0o644, true), (0o444, true), (0o664, false), (0o602, false)] {
+        for (mode, ok) in [
+            (0o600, true),
+            (0o644, true),
+            (0o444, true),
+            (0o664, false),
+            (0o602, false),
+        ] {
             chmod(&path, mode);
             let result = open_config(&path).unwrap();
             assert_eq!(result.is_ok(), ok, "{mode:o}: {result:?}");
@@ -156,7 +161,10 @@ mod tests {
         check_authorized_keys(&keys, Some(&home)).unwrap();
         chmod(&keys, 0o664);
         let err = check_authorized_keys(&keys, Some(&home)).unwrap_err();
-        assert!(format!("{err}").contains("bad ownership or modes for file"), "{err}");
+        assert!(
+            format!("{err}").contains("bad ownership or modes for file"),
+            "{err}"
+        );
         chmod(&keys, 0o600);
         chmod(&ssh, 0o777);
         let err = check_authorized_keys(&keys, Some(&home)).unwrap_err();
@@ -171,7 +179,10 @@ mod tests {
         check_authorized_keys(&keys, Some(&home)).unwrap();
         let err = check_authorized_keys(&keys, None).unwrap_err();
         assert!(format!("{err}").contains("directory"), "{err}");
-        assert!(check_authorized_keys(&ssh, Some(&home)).is_err(), "a directory");
+        assert!(
+            check_authorized_keys(&ssh, Some(&home)).is_err(),
+            "a directory"
+        );
     }
 
     #[test]

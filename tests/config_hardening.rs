@@ -44,19 +44,73 @@ fn match_exec_never_runs_shell_syntax_from_command_line_names() {
     let marker = home.path().join("marker");
     let m = smuggled(&marker);
     let cases: Vec<(Vec<String>, &str)> = vec![
-        (vec!["-o".into(), format!("User=a{m}b"), "-G".into(), "h".into()], "user name"),
-        (vec!["-o".into(), format!("HostName=h{m}"), "-G".into(), "h".into()], "host name"),
-        (vec!["-o".into(), format!("HostKeyAlias=k{m}"), "-G".into(), "h".into()], "HostKeyAlias"),
-        (vec!["-o".into(), format!("ProxyJump=u{m}@127.0.0.1:{closed}"), "-N".into(), "h".into()], "user name"),
-        (vec!["-J".into(), format!("u{m}@127.0.0.1:{closed}"), "-N".into(), "h".into()], "user name"),
-        (vec!["-J".into(), format!("127.0.0.1{m}:{closed}"), "-N".into(), "h".into()], "host name"),
-        (vec!["-J".into(), format!("ssh://u{m}@127.0.0.1:{closed}"), "-N".into(), "h".into()], "user name"),
+        (
+            vec!["-o".into(), format!("User=a{m}b"), "-G".into(), "h".into()],
+            "user name",
+        ),
+        (
+            vec![
+                "-o".into(),
+                format!("HostName=h{m}"),
+                "-G".into(),
+                "h".into(),
+            ],
+            "host name",
+        ),
+        (
+            vec![
+                "-o".into(),
+                format!("HostKeyAlias=k{m}"),
+                "-G".into(),
+                "h".into(),
+            ],
+            "HostKeyAlias",
+        ),
+        (
+            vec![
+                "-o".into(),
+                format!("ProxyJump=u{m}@127.0.0.1:{closed}"),
+                "-N".into(),
+                "h".into(),
+            ],
+            "user name",
+        ),
+        (
+            vec![
+                "-J".into(),
+                format!("u{m}@127.0.0.1:{closed}"),
+                "-N".into(),
+                "h".into(),
+            ],
+            "user name",
+        ),
+        (
+            vec![
+                "-J".into(),
+                format!("127.0.0.1{m}:{closed}"),
+                "-N".into(),
+                "h".into(),
+            ],
+            "host name",
+        ),
+        (
+            vec![
+                "-J".into(),
+                format!("ssh://u{m}@127.0.0.1:{closed}"),
+                "-N".into(),
+                "h".into(),
+            ],
+            "user name",
+        ),
     ];
     for (extra, what) in cases {
         let mut args = vec!["-F".to_string(), f.clone()];
         args.extend(extra);
         let (code, stderr) = Sshtun::run(&home, &args, RUN);
-        assert!(!marker.exists(), "{args:?} ran the smuggled command; stderr:\n{stderr}");
+        assert!(
+            !marker.exists(),
+            "{args:?} ran the smuggled command; stderr:\n{stderr}"
+        );
         assert_eq!(code, Some(3), "{args:?}; stderr:\n{stderr}");
         assert!(
             stderr.contains(what) && stderr.contains("shell character '$'"),
@@ -64,7 +118,10 @@ fn match_exec_never_runs_shell_syntax_from_command_line_names() {
         );
     }
     // The same config with ordinary names does run the command.
-    write(&config, &format!("Match exec \"touch {}\"\n  Port 1\n", marker.display()));
+    write(
+        &config,
+        &format!("Match exec \"touch {}\"\n  Port 1\n", marker.display()),
+    );
     let (code, stderr) = Sshtun::run(&home, &["-F", &f, "-o", "User=alice", "-G", "h"], RUN);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(marker.exists(), "Match exec runs for ordinary names");
@@ -124,7 +181,11 @@ fn user_config_owned_or_writable_by_others_is_refused() {
     let config = ssh.join("config");
     write(&config, "Host h\n  Port 2022\n");
     let (code, out, err) = sshtun_g(home.path(), &["-G", "h"]);
-    assert_eq!((code, value(&out, "port")), (Some(0), Some("2022".into())), "{err}");
+    assert_eq!(
+        (code, value(&out, "port")),
+        (Some(0), Some("2022".into())),
+        "{err}"
+    );
 
     for mode in [0o664, 0o646, 0o666] {
         chmod(&config, mode);
@@ -147,7 +208,11 @@ fn user_config_owned_or_writable_by_others_is_refused() {
     write(&config, "Include extra.conf\n");
     write(&extra, "Host h\n  Port 2023\n");
     let (code, out, err) = sshtun_g(home.path(), &["-G", "h"]);
-    assert_eq!((code, value(&out, "port")), (Some(0), Some("2023".into())), "{err}");
+    assert_eq!(
+        (code, value(&out, "port")),
+        (Some(0), Some("2023".into())),
+        "{err}"
+    );
     chmod(&extra, 0o666);
     let (code, _, err) = sshtun_g(home.path(), &["-G", "h"]);
     assert_eq!(code, Some(3), "{err}");
@@ -238,9 +303,16 @@ fn include_globs_skip_dotfiles_and_treat_double_star_as_star() {
         ),
         (
             format!("{}/**", d.display()),
-            &[("port", Some("22")), ("user", Some("alice")), ("hostkeyalias", Some("visible"))],
+            &[
+                ("port", Some("22")),
+                ("user", Some("alice")),
+                ("hostkeyalias", Some("visible")),
+            ],
         ),
-        (format!("{}/**/deep", d.display()), &[("user", Some("deep"))]),
+        (
+            format!("{}/**/deep", d.display()),
+            &[("user", Some("deep"))],
+        ),
         (format!("{}/.*", d.display()), &[("port", Some("1111"))]),
     ];
     for (pattern, want) in cases {
@@ -250,9 +322,17 @@ fn include_globs_skip_dotfiles_and_treat_double_star_as_star() {
         assert_eq!(code, Some(0), "{pattern}: {err}");
         let ssh = ssh_g(&config);
         for (key, value_wanted) in want {
-            assert_eq!(value(&out, key).as_deref(), *value_wanted, "{pattern}: {key}\n{out}");
+            assert_eq!(
+                value(&out, key).as_deref(),
+                *value_wanted,
+                "{pattern}: {key}\n{out}"
+            );
             if *key != "user" {
-                assert_eq!(value(&ssh, key), value(&out, key), "{pattern}: {key} as ssh -G");
+                assert_eq!(
+                    value(&ssh, key),
+                    value(&out, key),
+                    "{pattern}: {key} as ssh -G"
+                );
             }
         }
     }
@@ -262,7 +342,10 @@ fn include_globs_skip_dotfiles_and_treat_double_star_as_star() {
 fn g_prints_hash_known_hosts_and_revoked_host_keys_as_ssh_does() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config");
-    write(&config, "Host h\n  HashKnownHosts yes\n  RevokedHostKeys /etc/revoked_%h\n");
+    write(
+        &config,
+        "Host h\n  HashKnownHosts yes\n  RevokedHostKeys /etc/revoked_%h\n",
+    );
     let c = config.display().to_string();
     let (code, out, err) = sshtun_g(dir.path(), &["-F", &c, "-G", "h"]);
     assert_eq!(code, Some(0), "{err}");

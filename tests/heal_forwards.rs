@@ -27,7 +27,12 @@ fn busy_local_port_is_retried_and_reported_degraded_until_free() {
     let busy = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
     let l = format!("-L {}", spec(port, echo));
-    files.write(&tunnel_toml("t", sshd.peer(), std::slice::from_ref(&l), &[]));
+    files.write(&tunnel_toml(
+        "t",
+        sshd.peer(),
+        std::slice::from_ref(&l),
+        &[],
+    ));
     let notify = Notify::bind(files.path("notify"));
     let metrics = free_port();
     let metrics_addr = format!("127.0.0.1:{metrics}");
@@ -150,7 +155,12 @@ fn remote_port_held_by_another_session_is_pending_until_released() {
         &["--control-socket", "none", "-R", &spec(pr, echo)],
     );
     let holder = Sshtun::spawn_ready(&home, &holder_args, &[lo(pr)]);
-    files.write(&tunnel_toml("t", sshd.peer(), std::slice::from_ref(&r), &[]));
+    files.write(&tunnel_toml(
+        "t",
+        sshd.peer(),
+        std::slice::from_ref(&r),
+        &[],
+    ));
     let tun = files.spawn(&home, &[], &[]);
     let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "degraded");
     let f = pending_forward(&t);

@@ -54,7 +54,10 @@ fn openssh_accepts(home: &Home, sshd: &Sshd, options: &[&str]) -> bool {
     let key = home.ssh_dir().join("id_ed25519");
     let status = Command::new("ssh")
         .args(["-F", "none", "-o", "BatchMode=yes", "-o"])
-        .arg(format!("UserKnownHostsFile={}", home.known_hosts().display()))
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            home.known_hosts().display()
+        ))
         .args(["-o", "GlobalKnownHostsFile=/dev/null", "-i"])
         .arg(&key)
         .args(options)
@@ -124,12 +127,22 @@ fn host_key_alias_is_the_name_recorded_and_looked_up() {
     assert_echo_tunnel(
         &home,
         &sshd,
-        &["-o", "HostKeyAlias=myalias", "-o", "StrictHostKeyChecking=yes"],
+        &[
+            "-o",
+            "HostKeyAlias=myalias",
+            "-o",
+            "StrictHostKeyChecking=yes",
+        ],
     );
     assert!(openssh_accepts(
         &home,
         &sshd,
-        &["-o", "HostKeyAlias=myalias", "-o", "StrictHostKeyChecking=yes"]
+        &[
+            "-o",
+            "HostKeyAlias=myalias",
+            "-o",
+            "StrictHostKeyChecking=yes"
+        ]
     ));
     // Without the alias the host is unknown: the entry names the alias only.
     assert_refused_before_forwarding(
@@ -182,7 +195,12 @@ fn host_key_alias_selects_the_cert_authority_and_the_principal() {
     };
     let home = Home::new(sshd.peer());
     home.write_known_hosts(&format!("@cert-authority myalias {}\n", public(&ca)));
-    let strict = ["-o", "HostKeyAlias=myalias", "-o", "StrictHostKeyChecking=yes"];
+    let strict = [
+        "-o",
+        "HostKeyAlias=myalias",
+        "-o",
+        "StrictHostKeyChecking=yes",
+    ];
     assert_echo_tunnel(&home, &sshd, &strict);
     assert!(openssh_accepts(&home, &sshd, &strict), "OpenSSH agrees");
     assert_eq!(
@@ -275,7 +293,12 @@ fn hash_known_hosts_records_a_hashed_name_ssh_can_find() {
     assert_echo_tunnel(
         &home,
         &sshd,
-        &["-o", "HashKnownHosts=yes", "-o", "StrictHostKeyChecking=accept-new"],
+        &[
+            "-o",
+            "HashKnownHosts=yes",
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+        ],
     );
     let recorded = home.read_known_hosts();
     assert!(
@@ -290,11 +313,12 @@ fn hash_known_hosts_records_a_hashed_name_ssh_can_find() {
         .arg(home.known_hosts())
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "ssh-keygen -F finds it:\n{recorded}"
-    );
-    assert!(openssh_accepts(&home, &sshd, &["-o", "StrictHostKeyChecking=yes"]));
+    assert!(out.status.success(), "ssh-keygen -F finds it:\n{recorded}");
+    assert!(openssh_accepts(
+        &home,
+        &sshd,
+        &["-o", "StrictHostKeyChecking=yes"]
+    ));
     assert_echo_tunnel(&home, &sshd, &["-o", "StrictHostKeyChecking=yes"]);
 }
 
@@ -308,9 +332,13 @@ fn revoked_host_keys_refuses_listed_keys_and_fails_closed() {
 
     // A list naming the server's key: refused although known_hosts knows it.
     std::fs::write(&revoked, format!("# revoked\n{}\n", host_key(&sshd))).unwrap();
-    let stderr = assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
+    let stderr =
+        assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
     assert!(stderr.contains("revoked"), "stderr:\n{stderr}");
-    assert!(!openssh_accepts(&home, &sshd, &args), "OpenSSH refuses it too");
+    assert!(
+        !openssh_accepts(&home, &sshd, &args),
+        "OpenSSH refuses it too"
+    );
 
     // A list naming another key: accepted.
     std::fs::write(&revoked, format!("{}\n", other.public_line)).unwrap();
@@ -320,17 +348,29 @@ fn revoked_host_keys_refuses_listed_keys_and_fails_closed() {
     let server_pub = home.path().join("server.pub");
     std::fs::write(&server_pub, format!("{}\n", host_key(&sshd))).unwrap();
     krl(&revoked, &server_pub);
-    let stderr = assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
+    let stderr =
+        assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
     assert!(stderr.contains("revoked"), "stderr:\n{stderr}");
-    assert!(!openssh_accepts(&home, &sshd, &args), "OpenSSH refuses it too");
+    assert!(
+        !openssh_accepts(&home, &sshd, &args),
+        "OpenSSH refuses it too"
+    );
 
     // A KRL revoking it by SHA256 fingerprint (a KRL spec's "hash:" line): refused.
     let spec_file = home.path().join("krl_spec");
-    std::fs::write(&spec_file, format!("hash: {}\n", sshd.host_key_fingerprint())).unwrap();
+    std::fs::write(
+        &spec_file,
+        format!("hash: {}\n", sshd.host_key_fingerprint()),
+    )
+    .unwrap();
     krl(&revoked, &spec_file);
-    let stderr = assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
+    let stderr =
+        assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
     assert!(stderr.contains("revoked"), "stderr:\n{stderr}");
-    assert!(!openssh_accepts(&home, &sshd, &args), "OpenSSH refuses it too");
+    assert!(
+        !openssh_accepts(&home, &sshd, &args),
+        "OpenSSH refuses it too"
+    );
 
     // A KRL naming another key: accepted.
     krl(&revoked, &other.path.with_extension("pub"));
@@ -339,8 +379,12 @@ fn revoked_host_keys_refuses_listed_keys_and_fails_closed() {
 
     // A missing file refuses every host, as in ssh.
     std::fs::remove_file(&revoked).unwrap();
-    let stderr = assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
-    assert!(stderr.contains(&revoked.display().to_string()), "stderr:\n{stderr}");
+    let stderr =
+        assert_refused_before_forwarding(&sshd, &home, &args, "host key verification failed");
+    assert!(
+        stderr.contains(&revoked.display().to_string()),
+        "stderr:\n{stderr}"
+    );
     assert!(!openssh_accepts(&home, &sshd, &args), "OpenSSH refuses too");
 }
 
@@ -353,7 +397,12 @@ fn krl(path: &Path, spec: &Path) {
         .arg(spec)
         .status()
         .unwrap();
-    assert!(status.success(), "ssh-keygen -k -f {} {}", path.display(), spec.display());
+    assert!(
+        status.success(),
+        "ssh-keygen -k -f {} {}",
+        path.display(),
+        spec.display()
+    );
 }
 
 #[test]
@@ -365,10 +414,7 @@ fn user_known_hosts_file_tokens_are_expanded_once() {
     let expanded_twice = home.ssh_dir().join("known_127.0.0.1");
     std::fs::write(&expanded_twice, "").unwrap();
     std::fs::write(home.known_hosts(), "").unwrap();
-    let option = format!(
-        "UserKnownHostsFile={}/known_%%h",
-        home.ssh_dir().display()
-    );
+    let option = format!("UserKnownHostsFile={}/known_%%h", home.ssh_dir().display());
     let args = ["-o", option.as_str(), "-o", "StrictHostKeyChecking=yes"];
     assert!(openssh_accepts_with_file_option(&home, &sshd, &args));
     assert_echo_tunnel(&home, &sshd, &args);

@@ -91,7 +91,7 @@ async fn free_name(name: &str, chosen: bool) -> Result<Option<String>> {
     for n in 2..100 {
         let candidate = format!("{name}-{n}");
         if !answers(&socket_for(&candidate)).await {
-            warn!(
+            info!(
                 "another sshtun is named '{name}': this one is '{candidate}' \
                  (use --name to choose; `sshtun ctl --name {candidate}` reaches it)"
             );

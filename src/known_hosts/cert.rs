@@ -120,7 +120,10 @@ pub(super) fn verify_at(
         authority.line
     );
     // Under HostKeyAlias the principals must name the alias, as in ssh.
-    let host = policy.host_key_alias.as_ref().map_or(host, |_| name.as_str());
+    let host = policy
+        .host_key_alias
+        .as_ref()
+        .map_or(host, |_| name.as_str());
     if let Some(reason) = problem(cert, host, &name, now) {
         return Ok(CertVerdict::Untrusted(reason));
     }
@@ -149,9 +152,9 @@ fn problem(cert: &Certificate, host: &str, name: &str, now: u64) -> Option<Strin
         return Some("the certificate lists no principals, so it names no host".into());
     }
     let listed = principals.iter().any(|p| {
-            let p = p.to_ascii_lowercase();
-            wildcard(&host, &p) || wildcard(name, &p)
-        });
+        let p = p.to_ascii_lowercase();
+        wildcard(&host, &p) || wildcard(name, &p)
+    });
     if !listed {
         return Some(format!(
             "{host} is not among its principals ({})",

@@ -158,11 +158,17 @@ fn host_key_alias_picks_the_cert_authority_line_and_the_principal() {
     let made = make_ca();
     let mut p = policy_with(&made, &format!("@cert-authority myalias {}\n", made.ca));
     let cert = certificate(&made, "aliased", &["-h", "-n", "myalias"]);
-    untrusted_because(verdict(&p, "10.0.0.1", 22, &cert), "no @cert-authority line");
+    untrusted_because(
+        verdict(&p, "10.0.0.1", 22, &cert),
+        "no @cert-authority line",
+    );
     p.host_key_alias = Some("myalias".into());
     assert!(has_cert_authority(&p, "10.0.0.1", 2222));
     assert_eq!(verdict(&p, "10.0.0.1", 2222, &cert), CertVerdict::Trusted);
     // The principals must name the alias, not the address.
     let by_address = certificate(&made, "by_address", &["-h", "-n", "10.0.0.1"]);
-    untrusted_because(verdict(&p, "10.0.0.1", 22, &by_address), "not among its principals");
+    untrusted_because(
+        verdict(&p, "10.0.0.1", 22, &by_address),
+        "not among its principals",
+    );
 }

@@ -130,7 +130,8 @@ fn matches_hosts(hosts: &HostPatterns, name: &str) -> bool {
 /// `|1|base64(salt)|base64(HMAC-SHA1(salt, name))` with a random 20-byte salt.
 pub fn hash_name(name: &str) -> Result<String> {
     let mut salt = [0u8; 20];
-    getrandom::fill(&mut salt).map_err(|e| anyhow!("no system randomness to hash a host name: {e}"))?;
+    getrandom::fill(&mut salt)
+        .map_err(|e| anyhow!("no system randomness to hash a host name: {e}"))?;
     let mac = Hmac::<Sha1>::new_from_slice(&salt)
         .map_err(|e| anyhow!("cannot hash a host name: {e}"))?
         .chain_update(name.as_bytes())

@@ -9,9 +9,9 @@
 use std::path::Path;
 
 use anyhow::{Result, anyhow, bail};
+use russh::keys::ssh_encoding::Encode;
 use russh::keys::ssh_key::Certificate;
 use russh::keys::{HashAlg, PublicKey};
-use russh::keys::ssh_encoding::Encode;
 use sha1::{Digest, Sha1};
 
 use super::{HostKeyPolicy, fingerprint, key_type_name, refuse};
@@ -39,7 +39,11 @@ pub(super) fn check(
     let Some(path) = &policy.revoked_host_keys else {
         return Ok(());
     };
-    let what = format!("the {} host key {} of {name}", key_type_name(key), fingerprint(key));
+    let what = format!(
+        "the {} host key {} of {name}",
+        key_type_name(key),
+        fingerprint(key)
+    );
     match revoked(path, key, cert) {
         Ok(None) => Ok(()),
         Ok(Some(why)) => refuse(format!(
@@ -82,7 +86,10 @@ fn revoked(path: &Path, key: &PublicKey, cert: Option<&Certificate>) -> Result<O
         if listed.key_data() == key.key_data() {
             return Ok(Some(format!("listed on line {}", index + 1)));
         }
-        if ca.as_ref().is_some_and(|ca| ca.key_data() == listed.key_data()) {
+        if ca
+            .as_ref()
+            .is_some_and(|ca| ca.key_data() == listed.key_data())
+        {
             return Ok(Some(format!(
                 "its certificate authority is listed on line {}",
                 index + 1

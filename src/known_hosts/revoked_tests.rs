@@ -69,7 +69,11 @@ fn line(key: &PublicKey) -> String {
 #[test]
 fn key_lists_revoke_keys_and_certificate_authorities() {
     let dir = tempfile::tempdir().unwrap();
-    let (a, b, ca) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("ca"));
+    let (a, b, ca) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("ca"),
+    );
     let (a_key, b_key) = (keygen(&a), keygen(&b));
     keygen(&ca);
     let cert = host_cert(dir.path(), &ca, "c", 1, "c");
@@ -77,7 +81,10 @@ fn key_lists_revoke_keys_and_certificate_authorities() {
 
     std::fs::write(&list, format!("# comment\n\n{} a comment\n", line(&a_key))).unwrap();
     let why = verdict(&list, &a_key, None).expect("a is revoked");
-    assert!(why.contains("revoked by") && why.contains("line 3"), "{why}");
+    assert!(
+        why.contains("revoked by") && why.contains("line 3"),
+        "{why}"
+    );
     assert_eq!(verdict(&list, &b_key, None), None);
 
     // A certificate is revoked through its CA.
@@ -161,7 +168,14 @@ fn truncated_or_unknown_krls_fail_closed() {
     for bytes in [
         b"SSHKRL\n\0".to_vec(),
         b"SSHKRL\n\0\0\0\0\x02".to_vec(),
-        [b"SSHKRL\n\0\0\0\0\x01".as_slice(), &[0; 24], &[0, 0, 0, 0], &[0, 0, 0, 0], &[9, 0, 0, 0, 0]].concat(),
+        [
+            b"SSHKRL\n\0\0\0\0\x01".as_slice(),
+            &[0; 24],
+            &[0, 0, 0, 0],
+            &[0, 0, 0, 0],
+            &[9, 0, 0, 0, 0],
+        ]
+        .concat(),
     ] {
         std::fs::write(&file, &bytes).unwrap();
         assert!(verdict(&file, &key, None).is_some(), "{bytes:?}");

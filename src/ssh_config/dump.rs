@@ -176,7 +176,10 @@ pub fn render(o: &Options, ctx: &MatchContext) -> Result<String> {
     }
     put("hashknownhosts", yes_no(o.hash_known_hosts, false).into());
     if let Some(file) = &o.revoked_host_keys {
-        put("revokedhostkeys", super::tokens::expand_tilde(file, &ctx.home));
+        put(
+            "revokedhostkeys",
+            super::tokens::expand_tilde(file, &ctx.home),
+        );
     }
     if let Some(agent) = &o.identity_agent {
         put("identityagent", agent.clone());

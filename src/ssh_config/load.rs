@@ -211,7 +211,10 @@ pub(super) fn dotfile_by_wildcard(pattern: &str, path: &Path) -> bool {
         .components()
         .zip(path.components())
         .any(|(p, c)| {
-            let (p, c) = (p.as_os_str().to_string_lossy(), c.as_os_str().to_string_lossy());
+            let (p, c) = (
+                p.as_os_str().to_string_lossy(),
+                c.as_os_str().to_string_lossy(),
+            );
             c.starts_with('.') && !p.starts_with('.')
         })
 }

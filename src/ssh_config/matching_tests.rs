@@ -153,7 +153,10 @@ fn exec_refuses_shell_syntax_in_names_whatever_path_brought_them() {
         };
         let line = format!("exec \"true %{field}\"");
         let err = match_line(&args(&line), &s, &mut exec).unwrap_err();
-        assert!(err.contains("cannot go into a shell command"), "{field}: {err}");
+        assert!(
+            err.contains("cannot go into a shell command"),
+            "{field}: {err}"
+        );
         assert!(ran.is_empty(), "{field}: ran {ran:?}");
         // Unused tokens are not checked.
         let mut exec = |_: &str| true;

@@ -173,10 +173,7 @@ const READINESS: &[(&str, &str)] = &[
         "ready",
         "Once connected and every forward was tried: --ready-fd gets READY, systemd READY=1, -f returns 0, the ready event says how many forwards are up and how many are not. With ExitOnForwardFailure=yes a forward that fails ends the run (exit 4) instead, so ready means every forward is up. Without it, as ssh -f, a failed forward is reported (forward_failed, the log, status) and retried under --reconnect and up.",
     ),
-    (
-        "up",
-        "Every session and every forward is up.",
-    ),
+    ("up", "Every session and every forward is up."),
     (
         "degraded",
         "Traffic flows, but some forward is pending (retried with the session's backoff) or failed, or some of the --sessions N is down; detail names each, with its last error.",
