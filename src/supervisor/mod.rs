@@ -70,6 +70,9 @@ pub struct Tunnel {
     tasks: TaskTracker,
 }
 
+/// How long the first setup waits for the other sessions' first attempts.
+const FIRST_ATTEMPTS_WAIT: Duration = Duration::from_secs(5);
+
 /// A session that stays up this long resets the backoff.
 const STABLE_UPTIME: Duration = Duration::from_secs(60);
 
@@ -248,9 +251,12 @@ impl Tunnel {
                 let _ = self.forwards.start(spec).await; // logged, kept, retried
             }
         }
+        // Bounded: a session whose handshake hangs must not hold READY back.
+        let deadline = tokio::time::Instant::now() + FIRST_ATTEMPTS_WAIT;
         for wait in tried {
             tokio::select! {
                 _ = wait => {}
+                _ = tokio::time::sleep_until(deadline) => break,
                 _ = self.shutdown.cancelled() => break,
             }
         }
