@@ -152,6 +152,9 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<()> {
     };
     let style = Style::detect(opened.is_some());
     writer::set_file(opened);
+    if let Some(path) = file {
+        let _ = LOG_FILE.set(path.to_path_buf());
+    }
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "info",
@@ -180,6 +183,21 @@ fn open_log_file(path: &Path) -> Result<std::fs::File> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("could not open the log file {}", path.display()))
+}
+
+/// The `--log-file`, for [`reopen`].
+static LOG_FILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Opens the log file again (after logrotate moved it away; `sshtun up`
+/// does this on SIGHUP). A file that cannot be opened keeps the old one.
+pub fn reopen() {
+    let Some(path) = LOG_FILE.get() else {
+        return;
+    };
+    match open_log_file(path) {
+        Ok(file) => writer::set_file(Some(file)),
+        Err(e) => tracing::warn!("{e:#}; still writing to the old file"),
+    }
 }
 
 /// Writes one line for the user (e.g. `sshtun: error`) on stderr, and into

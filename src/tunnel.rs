@@ -62,6 +62,8 @@ pub fn main(cli: Cli) -> u8 {
     };
     let (code, error) = match result {
         Ok(()) => (exit::OK, None),
+        // `sshtun -G host | head -1`: the reader is done; end quietly, as ctl does.
+        Err(err) if stdout_closed(&err) => (crate::ctl::BROKEN_PIPE, None),
         Err(err) => {
             crate::logging::say(&format!("sshtun: {err:#}"));
             (exit::code_for(&err, detailed), Some(format!("{err:#}")))
@@ -70,6 +72,15 @@ pub fn main(cli: Cli) -> u8 {
     events.emit(Event::Exit { code, error });
     crate::logging::finish();
     code
+}
+
+/// Whether `err` comes from writing to a stdout whose reader went away.
+fn stdout_closed(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The event sinks `--json` and `--ready-fd` ask for.

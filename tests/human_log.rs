@@ -239,3 +239,39 @@ fn log_file_gets_the_log_and_stderr_only_the_error() {
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("could not open the log file"));
 }
+
+#[test]
+fn up_opens_its_log_file_again_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, rotated) = (dir.path().join("up.log"), dir.path().join("up.log.1"));
+    let config = dir.path().join("tunnels.toml");
+    std::fs::write(&config, "").unwrap();
+    let home = Home::bare();
+    let args = [
+        "up",
+        "--config",
+        config.to_str().unwrap(),
+        "--control-socket",
+        "none",
+        "--log-file",
+        log.to_str().unwrap(),
+    ];
+    let tun = Sshtun::spawn(&home, &args);
+    let text = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    time_until("the first log line", WAIT, || {
+        text(&log).contains("no tunnels defined")
+    });
+    std::fs::rename(&log, &rotated).unwrap();
+    tun.signal(libc::SIGHUP);
+    time_until("a new log file", WAIT, || {
+        text(&log).contains("SIGHUP received")
+    });
+    assert!(
+        !text(&rotated).contains("SIGHUP received"),
+        "{}",
+        text(&rotated)
+    );
+    let (code, stderr) = tun.terminate();
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    assert!(text(&log).contains("SIGTERM received"));
+}

@@ -1,5 +1,5 @@
-//! Closed pipes and signals (issue 12): `status`, `status --json` and `ctl
-//! list` whose reader went away end quietly (141, as a program killed by
+//! Closed pipes and signals (issue 12): `status`, `status --json`, `ctl
+//! list` and `-G` whose reader went away end quietly (141, as a program killed by
 //! SIGPIPE shows in the shell, no panic); `serve` whose stderr nobody reads
 //! still stops on SIGTERM; SIGUSR1 replaces the session at once (autossh's
 //! "reconnect now"), logged, instead of killing the process.
@@ -62,6 +62,14 @@ fn status_and_ctl_into_a_closed_pipe_end_quietly() {
         assert!(stderr.is_empty(), "{args:?} said: {stderr}");
     }
     drop(tun);
+    let out = Command::new(bin())
+        .args(["-G", "-F", "none", "somehost"])
+        .env("HOME", dir.path())
+        .stdout(Stdio::from(broken_pipe()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!((out.status.code(), stderr.as_ref()), (Some(141), ""), "-G");
 }
 
 #[test]

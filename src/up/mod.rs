@@ -6,7 +6,7 @@
 //!   stopped for good while another one is ([`crate::events::Events`]);
 //!   STATUS= lines and WATCHDOG=1 pings ([`notify`]).
 //! - SIGTERM/SIGINT (or a `stop` request): stop accepting, a grace period for
-//!   open connections, exit 0. SIGHUP: reload the file ([`fleet::Fleet::reload`]);
+//!   open connections, exit 0. SIGHUP: reopen `--log-file`, reload the file ([`fleet::Fleet::reload`]);
 //!   a file that does not load is logged and the running set kept.
 //! - Exit code: 0 after a signal; non-zero (the first failure's code) only
 //!   when every tunnel failed for good before any was ready. A tunnel that
@@ -182,6 +182,7 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
                 break;
             }
             _ = hangup.recv() => {
+                crate::logging::reopen();
                 info!("SIGHUP received, reloading {}", path.display());
                 match load(&path, &args.names) {
                     Ok(defs) => fleet.reload(defs).await,

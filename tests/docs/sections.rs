@@ -194,7 +194,10 @@ const SIGNALS: &[(&str, &str)] = &[
         "SIGUSR1",
         "Replace every session now, skipping any backoff (as autossh); logged.",
     ),
-    ("SIGHUP", "sshtun up: reload the tunnels file."),
+    (
+        "SIGHUP",
+        "sshtun up: open --log-file again (after logrotate moved it) and reload the tunnels file.",
+    ),
 ];
 
 /// The log: how its lines look where they go.
