@@ -137,3 +137,56 @@ impl Tunnel {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forward::stats::StatsSnapshot;
+
+    fn forward(spec: &str, state: &'static str, error: Option<&str>) -> ForwardStatus {
+        ForwardStatus {
+            spec: spec.into(),
+            kind: "local",
+            listen: Vec::new(),
+            state,
+            error: error.map(str::to_string),
+            stats: StatsSnapshot::default(),
+        }
+    }
+
+    #[test]
+    fn detail_names_each_forward_not_up_and_missing_sessions() {
+        let forwards = [
+            forward("-L 1:a:1", "up", None),
+            forward(
+                "-L 2:b:2",
+                "pending",
+                Some("could not listen on 127.0.0.1:2"),
+            ),
+            forward("-R 3:c:3", "failed", None),
+        ];
+        assert_eq!(
+            detail(&State::Degraded, &forwards, 2, 3, None).as_deref(),
+            Some(
+                "-L 2:b:2 pending: could not listen on 127.0.0.1:2; -R 3:c:3 failed; sessions 2/3"
+            )
+        );
+        assert_eq!(
+            detail(&State::Up, &forwards[..1], 3, 3, None).as_deref(),
+            Some("1 forward(s), sessions 3/3")
+        );
+        assert_eq!(
+            detail(&State::Up, &forwards[..1], 1, 1, None).as_deref(),
+            Some("1 forward(s)")
+        );
+        let error = "authentication failed".to_string();
+        assert_eq!(
+            detail(&State::Stopped, &[], 0, 1, Some(&error)).as_deref(),
+            Some("authentication failed")
+        );
+        assert_eq!(
+            detail(&State::Connecting, &forwards, 0, 1, Some(&error)),
+            None
+        );
+    }
+}

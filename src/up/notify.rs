@@ -136,5 +136,11 @@ mod tests {
             summary(&mixed),
             "1/3 tunnels up; db: backing off, next attempt in 8s; x: stopped: authentication failed"
         );
+        let mut degraded = tunnel("db", State::Degraded, None);
+        degraded.detail = Some("-L 5432:db:5432 pending: could not listen".into());
+        assert_eq!(
+            summary(&[degraded]),
+            "0/1 tunnels up; db: degraded: -L 5432:db:5432 pending: could not listen"
+        );
     }
 }
