@@ -163,3 +163,56 @@ fn reconnecting_two_session_tunnel_cancels_remote_forwards_on_the_wire() {
     );
     assert_clean_exit(tun);
 }
+
+/// The process that holds the listening TCP socket on 127.0.0.1:`port`
+/// (from /proc/net/tcp and each process's descriptors).
+fn listener_pid(port: u16, among: &[i32]) -> Option<i32> {
+    let table = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let wanted = format!(":{port:04X}");
+    let inode = table.lines().skip(1).find_map(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f.len() > 9 && f[1].ends_with(&wanted) && f[3] == "0A").then(|| f[9].to_string())
+    })?;
+    let link = format!("socket:[{inode}]");
+    among.iter().copied().find(|pid| {
+        std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+            fds.flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.to_string_lossy() == link))
+        })
+    })
+}
+
+#[test]
+fn a_remote_forward_moves_to_the_other_session_when_its_own_is_lost() {
+    let Some((sshd, home)) = setup() else { return };
+    let files = UpFiles::new();
+    let echo = echo_server("127.0.0.1:0");
+    let pr = free_port();
+    let toml = tunnel_toml(
+        "t",
+        sshd.peer(),
+        &[format!("-R 127.0.0.1:{}", spec(pr, echo))],
+        &[],
+    );
+    files.write(&format!("{}\nsessions = 2\n", toml.trim_end()));
+    let tun = files.spawn(&home, &[], &[]);
+    files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
+    assert!(echoes(lo(pr), MIB));
+    let before = sshd.session_pids();
+    let holder = listener_pid(pr, &before).expect("the sshd process listening for -R");
+    let killed = std::time::Instant::now();
+    unsafe { libc::kill(holder, libc::SIGKILL) };
+    let took = support::service::time_until("-R carries data again", WAIT, || echoes(lo(pr), MIB));
+    println!(
+        "-R moved to the other session: carrying data again {took:?} after its session was killed"
+    );
+    let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "up" && t["reconnects"] == 1);
+    assert_eq!(t["sessions_up"], 2, "{t:#}");
+    let now = listener_pid(pr, &sshd.session_pids()).expect("a new listener");
+    assert!(
+        now != holder && before.contains(&now),
+        "the -R went to a new connection ({now}), not to the session that was up ({before:?})"
+    );
+    assert!(killed.elapsed() < WAIT);
+    assert_clean_exit(tun);
+}
