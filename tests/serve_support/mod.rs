@@ -4,12 +4,15 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use crate::support::cleanup::{exits_by, kill_group};
+use crate::support::command::{output_within, own_session};
 use crate::support::{Home, KeyPair, Serve};
 
 pub const SSH: &str = "/usr/bin/ssh";
@@ -57,6 +60,7 @@ impl Fixture {
         cmd.env("HOME", self.home.path())
             .env_remove("SSH_AUTH_SOCK")
             .args(["-F", "/dev/null", "-o", "BatchMode=yes"])
+            .args(["-o", "GlobalKnownHostsFile=/dev/null"])
             .args(["-o", "StrictHostKeyChecking=yes", "-o"])
             .arg(format!(
                 "UserKnownHostsFile={}",
@@ -85,93 +89,73 @@ impl Fixture {
 }
 
 /// Runs `cmd` to completion with `input` on stdin, failing the test if it
-/// takes longer than [`WAIT`].
+/// takes longer than [`WAIT`] (its process group is killed then).
 pub fn run(mut cmd: Command, input: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("command starts");
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let watchdog = Watchdog::new(child.id());
-    let output = child.wait_with_output().unwrap();
-    drop(watchdog);
-    writer.join().unwrap();
-    output
+    output_within(&mut cmd, input, WAIT)
 }
 
-/// Kills a process that outlives [`WAIT`], so a hung client fails the test
-/// instead of hanging it.
-struct Watchdog(std::sync::mpsc::Sender<()>);
-
-impl Watchdog {
-    fn new(pid: u32) -> Watchdog {
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        std::thread::spawn(move || {
-            if rx.recv_timeout(WAIT) == Err(std::sync::mpsc::RecvTimeoutError::Timeout) {
-                unsafe { libc::kill(pid as i32, libc::SIGTERM) };
-            }
-        });
-        Watchdog(tx)
-    }
-}
-
-/// A long-running `ssh -N`: killed on drop.
+/// A long-running `ssh -N` in a process group of its own: killed on drop.
+/// Its stderr lines arrive on a thread, so waiting for one is bounded.
 pub struct Background {
     pub child: Child,
-    pub stderr: BufReader<std::process::ChildStderr>,
+    lines: Receiver<String>,
 }
 
 impl Background {
     pub fn spawn(mut cmd: Command) -> Background {
-        let mut child = cmd
-            .stdin(Stdio::null())
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("ssh starts");
+            .stderr(Stdio::piped());
+        let mut child = own_session(&mut cmd).spawn().expect("ssh starts");
         let stderr = BufReader::new(child.stderr.take().unwrap());
-        Background { child, stderr }
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Background { child, lines }
     }
 
-    /// Reads stderr lines until one contains `needle`; returns that line.
+    /// Waits (up to [`WAIT`]) for a stderr line containing `needle`; returns it.
     pub fn wait_for_line(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
         let mut seen = String::new();
         loop {
-            let mut line = String::new();
-            let n = self.stderr.read_line(&mut line).unwrap();
-            assert!(
-                n > 0,
-                "ssh exited before printing {needle:?}; stderr:\n{seen}"
-            );
-            if line.contains(needle) {
-                return line;
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(line) => {
+                    seen.push_str(&line);
+                    seen.push('\n');
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("ssh exited before printing {needle:?}; stderr:\n{seen}")
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    panic!("no {needle:?} from ssh within {WAIT:?}; stderr:\n{seen}")
+                }
             }
-            seen.push_str(&line);
         }
     }
 
-    /// Waits for exit (up to [`WAIT`]).
+    /// Waits for exit (up to [`WAIT`]); None if it still runs.
     pub fn wait(&mut self) -> Option<ExitStatus> {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if !exits_by(self.child.id() as i32, Instant::now() + WAIT) {
+            return None;
         }
-        None
+        self.child.try_wait().unwrap()
     }
 }
 
 impl Drop for Background {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if self.child.try_wait().ok().flatten().is_none() {
+            kill_group(self.child.id() as i32);
+        }
         let _ = self.child.wait();
     }
 }

@@ -3,10 +3,16 @@
 //! - [`peer`]: the [`Peer`] a test talks to, whichever [`PeerKind`] runs it,
 //!   and [`against_both_peers!`] to run a scenario against each.
 //! - [`sshd`]: a real OpenSSH `sshd` on a free loopback port, with a generated
-//!   config; skipped when not installed unless SSHTUN_REQUIRE_SSHD=1.
+//!   config; when not installed the test is skipped by the one rule of
+//!   [`skip`] (a failure in CI).
 //! - [`serve`]: the built-in `sshtun serve` on a free loopback port.
-//! - [`sshtun`]: a [`Home`] directory (keys, known_hosts) and the sshtun binary
-//!   as a child process whose exit code and stderr the tests assert on.
+//! - [`home`]: a test's private [`Home`] (keys, known_hosts, runtime dir);
+//!   [`sshtun`]: the sshtun binary as a child process whose exit code, stderr
+//!   and `--json` events ([`events`]) the tests assert on, with the log check
+//!   of [`logcheck`].
+//! - [`cleanup`], [`watchdog`], [`command`]: process groups, Drop guards and
+//!   bounded waits, so no test hangs and none leaves a process behind;
+//!   [`listening`] and [`watched`]: what a process listens on (strace, /proc).
 //! - [`scenarios`]: forwarding scenarios -L and -R share (sizes, many connections, half-close).
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
@@ -23,20 +29,30 @@
 #![allow(dead_code)]
 
 pub mod checks;
+pub mod cleanup;
+pub mod command;
+pub mod events;
 pub mod firehose;
+pub mod home;
+pub mod listening;
+pub mod logcheck;
 pub mod peer;
+pub mod piped;
 pub mod process;
 pub mod proctree;
 pub mod scenarios;
 pub mod serve;
 pub mod servers;
 pub mod service;
+pub mod skip;
 pub mod socks;
 pub mod sshd;
 pub mod sshtun;
 pub mod terminal;
 pub mod unix;
 pub mod up;
+pub mod watchdog;
+pub mod watched;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -48,20 +64,30 @@ use sha2::{Digest, Sha256};
 #[allow(unused_imports)]
 pub use checks::*;
 #[allow(unused_imports)]
-pub use peer::{Peer, PeerKind, Server, setup_with};
+pub use home::{Home, authorize};
+#[allow(unused_imports)]
+pub use logcheck::assert_no_unexpected_log;
+#[allow(unused_imports)]
+pub use peer::{Peer, PeerKind, Server, setup_with, setup_with_serve_args};
+#[allow(unused_imports)]
+pub use piped::Piped;
 #[allow(unused_imports)]
 pub use serve::Serve;
 #[allow(unused_imports)]
 pub use servers::*;
 #[allow(unused_imports)]
+pub use skip::{in_ci, skip};
+#[allow(unused_imports)]
 pub use socks::*;
 pub use sshd::Sshd;
 #[allow(unused_imports)]
-pub use sshtun::{Home, Sshtun, authorize};
+pub use sshtun::Sshtun;
 #[allow(unused_imports)]
 pub use terminal::{TerminalRun, answer_prompt, assert_no_secret};
 #[allow(unused_imports)]
 pub use unix::*;
+#[allow(unused_imports)]
+pub use watched::Run;
 
 /// A key pair made by ssh-keygen.
 #[derive(Debug, Clone)]
@@ -76,12 +102,17 @@ pub struct KeyPair {
 
 /// Makes an unencrypted ed25519 key pair at `path` (mode 0600).
 pub fn keygen(path: &Path) -> KeyPair {
-    let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "sshtun-test", "-f"])
-        .arg(path)
-        .status()
-        .expect("run ssh-keygen");
-    assert!(status.success(), "ssh-keygen failed for {}", path.display());
+    let out = command::output(
+        Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", "sshtun-test", "-f"])
+            .arg(path),
+    );
+    assert!(
+        out.status.success(),
+        "ssh-keygen failed for {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pub_path = path.with_extension("pub");
     let public_line = std::fs::read_to_string(&pub_path)
         .unwrap()
@@ -96,12 +127,7 @@ pub fn keygen(path: &Path) -> KeyPair {
 
 /// The SHA256 fingerprint of a public key file, as `ssh-keygen -l` prints it.
 pub fn fingerprint(pub_path: &Path) -> String {
-    let out = Command::new("ssh-keygen")
-        .arg("-l")
-        .arg("-f")
-        .arg(pub_path)
-        .output()
-        .expect("run ssh-keygen -l");
+    let out = command::output(Command::new("ssh-keygen").arg("-l").arg("-f").arg(pub_path));
     let text = String::from_utf8_lossy(&out.stdout);
     text.split_whitespace()
         .find(|w| w.starts_with("SHA256:"))
@@ -109,10 +135,39 @@ pub fn fingerprint(pub_path: &Path) -> String {
         .to_string()
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// A port that was free a moment ago on 127.0.0.1 (bound and dropped: another
+/// process may take it before sshtun does). For a port sshtun listens on, use
+/// `-L 0` / `-D 0` / `-R 0` with [`Sshtun::start`] and [`Sshtun::addr`]; for
+/// a port where nothing listens, [`closed_port`].
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A loopback port where nothing listens, held (bound, never listening) for
+/// as long as the value lives, so no other process can start listening there:
+/// connections to it are refused.
+pub struct ClosedPort {
+    _socket: socket2::Socket,
+    pub addr: SocketAddr,
+}
+
+impl ClosedPort {
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+}
+
+/// See [`ClosedPort`].
+pub fn closed_port() -> ClosedPort {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let any: SocketAddr = ([127, 0, 0, 1], 0).into();
+    socket.bind(&any.into()).unwrap();
+    let addr = socket.local_addr().unwrap().as_socket().unwrap();
+    ClosedPort {
+        _socket: socket,
+        addr,
+    }
 }
 
 /// Polls `addr` every 20 ms until a connection succeeds; false at the deadline.

@@ -74,6 +74,12 @@ impl Server {
 /// known_hosts knows it; None when sshd is not installed (see
 /// [`Sshd::start_or_skip`]), never for `sshtun serve`.
 pub fn setup_with(kind: PeerKind) -> Option<(Server, Home)> {
+    setup_with_serve_args(kind, &[])
+}
+
+/// [`setup_with`], with extra flags for `sshtun serve` (e.g. a limit the
+/// scenario needs raised, as the harness's sshd_config raises MaxStartups).
+pub fn setup_with_serve_args(kind: PeerKind, serve_args: &[&str]) -> Option<(Server, Home)> {
     let home = Home::with_key();
     let key = home.key.as_ref().unwrap();
     let server = match kind {
@@ -83,9 +89,12 @@ pub fn setup_with(kind: PeerKind) -> Option<(Server, Home)> {
             Server::OpenSsh(sshd)
         }
         // sshtun serve reads authorized_keys once, so the key goes in first.
-        PeerKind::SshtunServe => {
-            Server::SshtunServe(Serve::builder().authorize(&key.public_line).start())
-        }
+        PeerKind::SshtunServe => Server::SshtunServe(
+            Serve::builder()
+                .authorize(&key.public_line)
+                .args(serve_args)
+                .start(),
+        ),
     };
     home.know(server.peer());
     Some((server, home))

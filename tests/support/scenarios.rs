@@ -1,7 +1,8 @@
 //! Forwarding scenarios that -L and -R share: the same bytes, sizes and
 //! half-close checks, with the forward flag (`-L` or `-R`) and the data seeds
-//! as parameters. Either way the test connects to 127.0.0.1:PORT (sshtun's
-//! listener for -L, the server's for -R) and the far end is a server here.
+//! as parameters. Either way the forward is `FLAG 0:TARGET`, the test connects
+//! to the address its `forward_ready` event names (sshtun's listener for -L,
+//! the server's for -R), and the far end is a server here.
 
 use std::thread;
 
@@ -14,16 +15,19 @@ pub fn delivers_every_size_to_the_far_end(kind: PeerKind, flag: &str, seed: u64)
     };
     let (sink, reports) = sink_server("127.0.0.1:0");
     let echo = echo_server("127.0.0.1:0");
-    let (p_sink, p_echo) = (free_port(), free_port());
-    let (f_sink, f_echo) = (spec(p_sink, sink), spec(p_echo, echo));
+    let (f_sink, f_echo) = (spec0(flag, sink), spec0(flag, echo));
     let args = tunnel_args(server.peer(), &[flag, &f_sink, flag, &f_echo]);
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(p_sink), lo(p_echo)]);
+    let tun = Sshtun::start(&home, &args);
+    let (a_sink, a_echo) = (
+        tun.addr(&format!("{flag} {f_sink}")),
+        tun.addr(&format!("{flag} {f_echo}")),
+    );
 
     // 0 B: the client's EOF crosses and the far end's EOF comes back.
-    assert_eq!(echo_roundtrip(open(lo(p_echo)), Vec::new()), digest(&[]));
-    for (i, &size) in SIZES.iter().enumerate().skip(1) {
+    assert_eq!(echo_roundtrip(open(a_echo), Vec::new()), digest(&[]));
+    for (i, &size) in SIZES.iter().enumerate() {
         let data = random_bytes(size, seed + i as u64);
-        push_to_sink(open(lo(p_sink)), &data, &reports);
+        push_to_sink(open(a_sink), &data, &reports);
     }
     assert_clean_exit(tun);
 }
@@ -37,26 +41,17 @@ pub fn delivers_every_size_from_the_far_end(kind: PeerKind, flag: &str, seed: u6
         .iter()
         .map(|&size| (size, source_server("127.0.0.1:0", size, seed + size as u64)))
         .collect();
-    let ports: Vec<u16> = sources.iter().map(|_| free_port()).collect();
-    let specs: Vec<String> = sources
-        .iter()
-        .zip(&ports)
-        .map(|((_, src), &port)| spec(port, *src))
-        .collect();
+    let specs: Vec<String> = sources.iter().map(|(_, src)| spec0(flag, *src)).collect();
     let mut extra = Vec::new();
     for s in &specs {
         extra.extend([flag, s.as_str()]);
     }
-    let ready: Vec<_> = ports.iter().map(|&p| lo(p)).collect();
-    let tun = Sshtun::spawn_ready(&home, &tunnel_args(server.peer(), &extra), &ready);
+    let tun = Sshtun::start(&home, &tunnel_args(server.peer(), &extra));
 
-    for ((size, _), &port) in sources.iter().zip(&ports) {
+    for ((size, _), f) in sources.iter().zip(&specs) {
         let want = digest(&random_bytes(*size, seed + *size as u64));
-        assert_eq!(
-            pull(open(lo(port))),
-            want,
-            "{size} bytes through {flag} {port}"
-        );
+        let addr = tun.addr(&format!("{flag} {f}"));
+        assert_eq!(pull(open(addr)), want, "{size} bytes through {flag} {f}");
     }
     assert_clean_exit(tun);
 }
@@ -69,18 +64,21 @@ pub fn carries_many_connections_at_once(kind: PeerKind, flag: &str, seed: u64) {
     };
     let echo = echo_server("127.0.0.1:0");
     let echo6 = echo_server("[::1]:0");
-    let (p4, p6) = (free_port(), free_port());
-    let (f4, f6) = (spec(p4, echo), spec(p6, echo6));
+    let (f4, f6) = (spec0(flag, echo), spec0(flag, echo6));
     let args = tunnel_args(server.peer(), &[flag, &f4, flag, &f6]);
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(p4), lo(p6)]);
+    let tun = Sshtun::start(&home, &args);
+    let (a4, a6) = (
+        tun.addr(&format!("{flag} {f4}")),
+        tun.addr(&format!("{flag} {f6}")),
+    );
 
     thread::scope(|s| {
         for i in 0..16u64 {
-            let port = if i % 2 == 0 { p4 } else { p6 };
+            let addr = if i % 2 == 0 { a4 } else { a6 };
             s.spawn(move || {
                 let data = random_bytes(MIB + i as usize, seed + i);
                 let want = digest(&data);
-                assert_eq!(echo_roundtrip(open(lo(port)), data), want, "connection {i}");
+                assert_eq!(echo_roundtrip(open(addr), data), want, "connection {i}");
             });
         }
     });
@@ -93,12 +91,11 @@ pub fn half_close_lets_the_far_end_answer_after_eof(kind: PeerKind, flag: &str, 
         return;
     };
     let (target, requests) = half_close_server("127.0.0.1:0", MIB, seed + 1);
-    let port = free_port();
-    let f = spec(port, target);
-    let tun = Sshtun::spawn_ready(&home, &tunnel_args(server.peer(), &[flag, &f]), &[lo(port)]);
+    let f = spec0(flag, target);
+    let tun = Sshtun::start(&home, &tunnel_args(server.peer(), &[flag, &f]));
 
     let request = random_bytes(1000, seed);
-    let mut stream = open(lo(port));
+    let mut stream = open(tun.addr(&format!("{flag} {f}")));
     send_all(&mut stream, &request);
     assert_eq!(pull(stream), digest(&random_bytes(MIB, seed + 1)));
     expect_reports(&requests, &[digest(&request)]);

@@ -1,13 +1,20 @@
 //! `sshtun serve` on a free loopback port, with a generated host key and an
-//! authorized_keys file in a temporary directory. Killed on drop.
+//! authorized_keys file in a temporary directory. It runs in a process group
+//! of its own, killed on drop; its log gets the same WARN/ERROR check as the
+//! client's ([`Serve::unexpected_log`]).
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::cleanup::kill_group;
+use super::command::own_session;
 use super::peer::{known_hosts_line, wait_for_banner, whoami};
 use super::{Peer, keygen};
+
+/// How long the server may take to print its address.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A running `sshtun serve`. `peer()` describes it to the tests.
 pub struct Serve {
@@ -46,23 +53,37 @@ impl ServeBuilder {
         let lines: String = self.authorized.iter().map(|l| format!("{l}\n")).collect();
         std::fs::write(&authorized_keys, lines).unwrap();
         let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sshtun"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sshtun"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--host-key"])
             .arg(&host_key.path)
             .arg("--authorized-keys")
             .arg(&authorized_keys)
             .args(&self.args)
             .env("HOME", dir.path())
             .env("NO_COLOR", "1")
+            .env_remove("SSHTUN_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .spawn()
-            .expect("start sshtun serve");
-        // The first stdout line is "listening on 127.0.0.1:PORT".
-        let mut line = String::new();
-        let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+            .stderr(Stdio::from(log));
+        let mut child = own_session(&mut cmd).spawn().expect("start sshtun serve");
         let read_log = || std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+        // The first stdout line is "listening on 127.0.0.1:PORT", read on a
+        // thread so a server that never prints it fails the test in time.
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let Ok(line) = rx.recv_timeout(START_TIMEOUT) else {
+            kill_group(child.id() as i32);
+            let _ = child.wait();
+            panic!(
+                "sshtun serve printed no address within {START_TIMEOUT:?}; log:\n{}",
+                read_log()
+            );
+        };
         let addr: SocketAddr = line
             .trim()
             .strip_prefix("listening on ")
@@ -103,6 +124,11 @@ impl Serve {
         std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
     }
 
+    /// WARN/ERROR lines in the server's log that `allowed` does not cover.
+    pub fn unexpected_log(&self, allowed: &[String]) -> Vec<String> {
+        super::logcheck::unexpected_lines(&self.log(), allowed)
+    }
+
     /// Waits up to `timeout` for the server to exit by itself: its exit code,
     /// or None if it is still running (or was killed by a signal).
     pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
@@ -119,7 +145,9 @@ impl Serve {
 
 impl Drop for Serve {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if self.child.try_wait().ok().flatten().is_none() {
+            kill_group(self.child.id() as i32);
+        }
         let _ = self.child.wait();
         if std::thread::panicking() {
             eprintln!("--- sshtun serve log ---\n{}--- end of log ---", self.log());

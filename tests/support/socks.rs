@@ -11,6 +11,7 @@ pub const CMD_BIND: u8 = 0x02;
 pub const CMD_UDP_ASSOCIATE: u8 = 0x03;
 pub const REP_SUCCEEDED: u8 = 0x00;
 pub const REP_NOT_ALLOWED: u8 = 0x02;
+pub const REP_HOST_UNREACHABLE: u8 = 0x04;
 pub const REP_CONNECTION_REFUSED: u8 = 0x05;
 pub const REP_COMMAND_NOT_SUPPORTED: u8 = 0x07;
 

@@ -1,11 +1,14 @@
 //! A real OpenSSH `sshd` on a free loopback port, with a generated config and
-//! host key in a temporary directory. Killed (with its children) on drop.
+//! host key in a temporary directory. Killed on drop with every process it
+//! forked: the per-connection processes leave its process group (setsid), so
+//! the whole tree is stopped and killed ([`kill_tree`]).
 
 use std::net::{SocketAddr, TcpListener};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use super::cleanup::kill_tree;
+use super::command::own_session;
 use super::peer::{known_hosts_line, wait_for_banner, whoami};
 use super::{KeyPair, Peer, keygen};
 
@@ -32,14 +35,11 @@ impl SshdBuilder {
         self
     }
 
-    /// Starts sshd, or returns None (after saying so on stderr) when it is not
-    /// installed, unless SSHTUN_REQUIRE_SSHD=1 makes that a failure.
+    /// Starts sshd, or returns None when it is not installed after the one
+    /// skip rule ([`super::skip`]): a failure in CI, one line elsewhere.
     pub fn start_or_skip(self) -> Option<Sshd> {
         if !Path::new(SSHD).exists() {
-            if std::env::var("SSHTUN_REQUIRE_SSHD").as_deref() == Ok("1") {
-                panic!("SSHTUN_REQUIRE_SSHD=1 but OpenSSH sshd is not installed at {SSHD}");
-            }
-            eprintln!("skipping: OpenSSH sshd is not installed");
+            super::skip(&format!("OpenSSH sshd is not installed at {SSHD}"));
             return None;
         }
         Some(self.start())
@@ -80,7 +80,7 @@ impl SshdBuilder {
                 };
             }
             // Most likely another process took the port first: try another.
-            let _ = child.kill();
+            kill_tree(child.id() as i32);
             let _ = child.wait();
             last_log = std::fs::read_to_string(&log).unwrap_or_default();
         }
@@ -179,7 +179,7 @@ impl Sshd {
                 self.child = child;
                 return;
             }
-            let _ = child.kill();
+            kill_tree(child.id() as i32);
             let _ = child.wait();
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
@@ -188,12 +188,7 @@ impl Sshd {
 
     /// Kills sshd and every connection it serves; nothing listens afterwards.
     pub fn stop(&mut self) {
-        let sessions = self.session_pids();
-        unsafe { libc::kill(-self.pid(), libc::SIGKILL) };
-        for pid in sessions {
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        let _ = self.child.kill();
+        kill_tree(self.pid());
         let _ = self.child.wait();
     }
 
@@ -205,10 +200,10 @@ impl Sshd {
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        // sshd runs in its own session; the negative pid reaches the
-        // per-connection children too.
-        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGTERM) };
-        let _ = self.child.kill();
+        // What stop() does: the listener and every per-connection process.
+        if self.child.try_wait().ok().flatten().is_none() {
+            kill_tree(self.pid());
+        }
         let _ = self.child.wait();
         if std::thread::panicking() {
             eprintln!("--- sshd log ---\n{}--- end of sshd log ---", self.log());
@@ -223,12 +218,5 @@ fn spawn(config: &Path, log: &PathBuf) -> Child {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log_file));
-    // SAFETY: setsid is async-signal-safe and touches no Rust state.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    cmd.spawn().expect("start sshd")
+    own_session(&mut cmd).spawn().expect("start sshd")
 }

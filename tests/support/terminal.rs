@@ -25,19 +25,23 @@ pub fn answer_prompt(home: &Home, args: &[String], prompt: &str, answer: &str) -
     let command = format!(
         "exec {} {} 2>{}",
         env!("CARGO_BIN_EXE_sshtun"),
-        args.join(" "),
+        super::sshtun::test_defaults(args).join(" "),
         stderr_path.display()
     );
-    let mut child = Command::new("script")
-        .args(["-qefc", &command, "/dev/null"])
+    let mut cmd = Command::new("script");
+    cmd.args(["-qefc", &command, "/dev/null"])
         .env("HOME", home.path())
+        .env("XDG_RUNTIME_DIR", home.runtime_dir())
         .env("SSHTUN_LOG", "trace")
         .env_remove("SSH_AUTH_SOCK")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = super::command::own_session(&mut cmd)
         .spawn()
         .expect("run script(1)");
+    // Whatever happens below, script and sshtun on its pty end with this run.
+    let group = GroupGuard(child.id() as i32);
     let mut output = child.stdout.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -71,13 +75,22 @@ pub fn answer_prompt(home: &Home, args: &[String], prompt: &str, answer: &str) -
         std::thread::sleep(Duration::from_millis(50));
     }
     // Closing the pty hangs sshtun up.
-    let _ = child.kill();
+    drop(group);
     let _ = child.wait();
     drop(stdin);
     shown.extend(rx.try_iter().flatten());
     TerminalRun {
         terminal: String::from_utf8_lossy(&shown).into_owned(),
         stderr: stderr(),
+    }
+}
+
+/// Kills a process group when dropped (a panic on the way included).
+struct GroupGuard(i32);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        super::cleanup::kill_group(self.0);
     }
 }
 

@@ -143,6 +143,14 @@ pub fn tunnel_toml(name: &str, peer: &Peer, forwards: &[String], options: &[&str
     };
     let mut options: Vec<String> = options.iter().map(|s| s.to_string()).collect();
     options.push(format!("Port={}", peer.addr.port()));
+    // `up` has no -F: it reads /etc/ssh/ssh_config, but never the machine's
+    // known hosts (the -o options come first, and the first value wins).
+    if !options
+        .iter()
+        .any(|o| o.to_ascii_lowercase().starts_with("globalknownhostsfile"))
+    {
+        options.push("GlobalKnownHostsFile=/dev/null".into());
+    }
     format!(
         "[tunnel.{name}]\ndestination = \"{}@{}\"\nforwards = [{}]\noptions = [{}]\n\n",
         peer.user,
