@@ -26,15 +26,16 @@ impl Runtime {
     }
 
     /// Runs `sshtun ARGS` with this runtime dir: (code, stdout, stderr).
+    /// Killed (and the test failed) if it runs for a minute.
     fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(env!("CARGO_BIN_EXE_sshtun"))
-            .args(args)
-            .env("XDG_RUNTIME_DIR", self.0.path())
-            .output()
-            .expect("run sshtun");
+        let out = support::command::output(
+            Command::new(env!("CARGO_BIN_EXE_sshtun"))
+                .args(args)
+                .env("XDG_RUNTIME_DIR", self.0.path()),
+        );
         let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         (
-            out.status.code().unwrap_or(-1),
+            out.status.code().expect("sshtun killed by a signal"),
             text(&out.stdout),
             text(&out.stderr),
         )
@@ -51,16 +52,17 @@ impl Runtime {
     }
 }
 
-/// Starts a tunnel named `name` with one -L to `echo`, its control socket in `rt`.
+/// Starts a tunnel named `name` with one `-L 127.0.0.1:0` to `echo`, its
+/// control socket in `rt`; returns it and the port it listens on.
 fn start(rt: &Runtime, home: &Home, peer: &Peer, name: &str, echo: SocketAddr) -> (Sshtun, u16) {
-    let port = free_port();
     let socket = rt.socket(name);
-    let l = spec(port, echo);
+    let l = format!("127.0.0.1:{}", spec(0, echo));
     let args = tunnel_args(
         peer,
         &["--name", name, "--control-socket", &socket, "-L", &l],
     );
-    let tun = Sshtun::spawn_ready(home, &args, &[lo(port)]);
+    let tun = Sshtun::start(home, &args);
+    let port = tun.port(&format!("-L {l}"));
     (tun, port)
 }
 
@@ -152,10 +154,17 @@ fn add_and_cancel_at_run_time() {
     let (code, _, stderr) = rt.run(&["ctl", "add", "-L", "nonsense"]);
     assert_eq!(code, 2, "bad spec: {stderr}");
 
-    // Stop: the process has exited when ctl returns, cleanly.
+    // Stop: the process has exited when ctl returns (checked at once, no
+    // margin: ctl waits for the pid to be gone), cleanly.
+    let mut tun = tun;
     rt.ok(&["ctl", "stop"]);
-    let (code, stderr) = tun.wait_exit(Duration::from_millis(200));
+    assert!(
+        !tun.is_running(),
+        "sshtun still runs after ctl stop returned"
+    );
+    let (code, stderr) = tun.wait_exit(Duration::from_secs(10));
     assert_eq!(code, Some(0), "exit after ctl stop:\n{stderr}");
+    assert_no_unexpected_log(&stderr, &[]);
     let (code, _, stderr) = rt.run(&["status"]);
     assert_eq!(code, 5, "status after stop: {stderr}");
     assert!(stderr.contains("no sshtun is running"), "{stderr}");

@@ -9,12 +9,19 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
+/// `-D 0`: the proxy and the address its forward_ready event names.
 fn proxy(server: &Server, home: &Home) -> (Sshtun, std::net::SocketAddr) {
-    let port = free_port();
-    let d = port.to_string();
-    let tun = Sshtun::spawn_ready(home, &tunnel_args(server.peer(), &["-D", &d]), &[lo(port)]);
-    (tun, lo(port))
+    let tun = Sshtun::start(home, &tunnel_args(server.peer(), &["-D", "0"]));
+    let addr = tun.addr("-D 0");
+    (tun, addr)
 }
+
+/// A refused CONNECT is answered at once: the claim is "within a second". On a
+/// shared 2-core machine a thread can be descheduled for longer, so the test
+/// allows the claim plus 4 s of stated slack; what it rules out is an answer
+/// that waits on a timeout (or never comes: the socket's 60 s read timeout).
+const ANSWER_CLAIM: Duration = Duration::from_secs(1);
+const ANSWER_SLACK: Duration = Duration::from_secs(4);
 
 fn dynamic_forward_delivers_every_size_both_ways(kind: PeerKind) {
     let Some((server, home)) = setup_with(kind) else {
@@ -109,17 +116,25 @@ fn dynamic_forward_refused_target_gets_an_error_reply_and_the_proxy_keeps_workin
         return;
     };
     let source = source_server("127.0.0.1:0", 10_000, 90);
-    let (tun, socks) = proxy(&server, &home);
+    let (mut tun, socks) = proxy(&server, &home);
+    tun.allow_log("could not open a channel to");
 
-    let closed = lo(free_port());
+    let closed = closed_port();
     let started = Instant::now();
-    let (_stream, rep) = socks_connect(socks, closed).expect("a SOCKS reply");
+    let (_stream, rep) = socks_connect(socks, closed.addr).expect("a SOCKS reply");
     let took = started.elapsed();
-    assert_ne!(
-        rep, REP_SUCCEEDED,
-        "CONNECT to {closed}, where nothing listens"
+    println!("refused CONNECT answered with {rep:#04x} in {took:?} (claim: {ANSWER_CLAIM:?})");
+    // The server only says "connect failed" (no reason code for "refused"):
+    // sshtun answers "host unreachable", against either server.
+    assert_eq!(
+        rep, REP_HOST_UNREACHABLE,
+        "CONNECT to {}, where nothing listens",
+        closed.addr
     );
-    assert!(took < Duration::from_secs(1), "error reply took {took:?}");
+    assert!(
+        took < ANSWER_CLAIM + ANSWER_SLACK,
+        "error reply took {took:?}"
+    );
 
     let want = digest(&random_bytes(10_000, 90));
     assert_eq!(
@@ -135,7 +150,8 @@ fn dynamic_forward_answers_bind_and_udp_associate_with_command_not_supported(kin
         return;
     };
     let echo = echo_server("127.0.0.1:0");
-    let (tun, socks) = proxy(&server, &home);
+    let (mut tun, socks) = proxy(&server, &home);
+    tun.allow_log("is not supported (only CONNECT); replied 0x07");
 
     for cmd in [CMD_BIND, CMD_UDP_ASSOCIATE] {
         let (_stream, rep) = socks_request(socks, cmd, &SocksTarget::Ip(echo)).expect("a reply");
@@ -155,9 +171,18 @@ fn dynamic_forward_listens_on_ipv6_loopback_too(kind: PeerKind) {
     };
     let echo = echo_server("127.0.0.1:0");
     let (tun, socks) = proxy(&server, &home);
+    let listens: Vec<String> = events::forwards_ready(&tun.stdout())
+        .into_iter()
+        .map(|f| f.listen)
+        .collect();
+    let port = socks.port();
+    assert_eq!(
+        listens,
+        [format!("127.0.0.1:{port}"), format!("[::1]:{port}")]
+    );
 
     let data = random_bytes(1000, 92);
-    let got = echo_roundtrip(socks_open(lo6(socks.port()), echo), data.clone());
+    let got = echo_roundtrip(socks_open(lo6(port), echo), data.clone());
     assert_eq!(got, digest(&data));
     assert_clean_exit(tun);
 }

@@ -65,7 +65,9 @@ fn accept_new_records_the_key_and_a_strict_second_run_accepts_it() {
         let l = spec(port, echo);
         let shkc = format!("StrictHostKeyChecking={mode}");
         let args = tunnel_args(sshd.peer(), &["-o", &shkc, "-L", &l]);
-        let tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
+        let mut tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
+        // What accept-new says when it records the key, as ssh does.
+        tun.allow_log("Permanently added '[127.0.0.1]:");
         let data = random_bytes(1000, run as u64);
         assert_eq!(echo_roundtrip(open(lo(port)), data.clone()), digest(&data));
         assert_clean_exit(tun);

@@ -101,11 +101,11 @@ fn serve(rt: &tokio::runtime::Runtime, handler: TestServer) -> Served {
 }
 
 /// A key-only test server (strict kex offered unless `no_strict_kex`), a HOME
-/// that knows its host key, and the arguments for `sshtun -N -D PORT` to it.
+/// that knows its host key, and the arguments for `sshtun -N -D 0` to it.
 fn key_only_server(
     rt: &tokio::runtime::Runtime,
     no_strict_kex: bool,
-) -> (Served, Home, u16, [String; 6]) {
+) -> (Served, Home, [String; 6]) {
     let server = serve(
         rt,
         TestServer {
@@ -116,63 +116,70 @@ fn key_only_server(
     );
     let home = Home::bare();
     home.write_known_hosts(&server.known_hosts_line);
-    let port = free_port();
     let args = [
         "-N".to_string(),
         "-D".into(),
-        port.to_string(),
+        "0".into(),
         "-p".into(),
         server.addr.port().to_string(),
         "tester@127.0.0.1".into(),
     ];
-    (server, home, port, args)
+    (server, home, args)
+}
+
+/// `open` with a 20 s bound.
+async fn within<T>(
+    open: impl std::future::Future<Output = T>,
+) -> Result<T, tokio::time::error::Elapsed> {
+    tokio::time::timeout(Duration::from_secs(20), open).await
 }
 
 #[test]
 fn server_opened_channels_that_were_not_requested_are_refused() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (server, home, port, args) = key_only_server(&rt, false);
-    let mut tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
+    let (server, home, args) = key_only_server(&rt, false);
+    let mut tun = Sshtun::start(&home, &args);
+    tun.allow_log("refused");
     let handle = server
         .sessions
         .recv_timeout(Duration::from_secs(10))
         .unwrap();
 
+    // Each open is bounded (see `within`): a client that never answers fails.
     let attempts = rt.block_on(async {
         vec![
-            ("a session", handle.channel_open_session().await),
+            ("a session", within(handle.channel_open_session()).await),
             (
                 "X11 forwarding",
-                handle.channel_open_x11("127.0.0.1", 6010).await,
+                within(handle.channel_open_x11("127.0.0.1", 6010)).await,
             ),
-            ("agent forwarding", handle.channel_open_agent().await),
+            (
+                "agent forwarding",
+                within(handle.channel_open_agent()).await,
+            ),
             (
                 "direct-tcpip to 127.0.0.1:22",
-                handle
-                    .channel_open_direct_tcpip("127.0.0.1", 22, "10.0.0.1", 4000)
-                    .await,
+                within(handle.channel_open_direct_tcpip("127.0.0.1", 22, "10.0.0.1", 4000)).await,
             ),
             (
                 "forwarded connection for 127.0.0.1:8022",
-                handle
-                    .channel_open_forwarded_tcpip("127.0.0.1", 8022, "10.0.0.1", 4001)
+                within(handle.channel_open_forwarded_tcpip("127.0.0.1", 8022, "10.0.0.1", 4001))
                     .await,
             ),
             (
                 "forwarded-streamlocal for /tmp/agent.sock",
-                handle
-                    .channel_open_forwarded_streamlocal("/tmp/agent.sock")
-                    .await,
+                within(handle.channel_open_forwarded_streamlocal("/tmp/agent.sock")).await,
             ),
             (
                 "direct-streamlocal to /run/docker.sock",
-                handle
-                    .channel_open_direct_streamlocal("/run/docker.sock")
-                    .await,
+                within(handle.channel_open_direct_streamlocal("/run/docker.sock")).await,
             ),
         ]
     });
     for (what, result) in attempts {
+        let Ok(result) = result else {
+            panic!("{what}: no answer to the channel open within 20 s");
+        };
         match result {
             Err(russh::Error::ChannelOpenFailure(
                 ChannelOpenFailure::AdministrativelyProhibited,
@@ -208,7 +215,7 @@ fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
     );
     let home = Home::bare();
     home.write_known_hosts(&server.known_hosts_line);
-    let args: Vec<String> = ["-vvv", "-N", "-D", &free_port().to_string(), "-p"]
+    let args: Vec<String> = ["-vvv", "-N", "-D", "0", "-p"]
         .iter()
         .map(|s| s.to_string())
         .chain([server.addr.port().to_string(), "tester@127.0.0.1".into()])
@@ -233,13 +240,14 @@ fn password_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
 #[test]
 fn server_without_strict_key_exchange_is_refused() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (_server, home, port, args) = key_only_server(&rt, true);
-    let (code, stderr) = Sshtun::run(&home, &args, Duration::from_secs(20));
-    assert_eq!(code, Some(255), "stderr:\n{stderr}");
+    let (_server, home, args) = key_only_server(&rt, true);
+    let run = run_failing_watched(&home, &args);
+    let stderr = &run.stderr;
+    assert_eq!(run.code, Some(255), "stderr:\n{stderr}");
     assert!(
         stderr.contains("does not support strict key exchange")
             && stderr.contains("CVE-2023-48795"),
         "stderr:\n{stderr}"
     );
-    assert!(port_is_closed(lo(port)), "-D listening after the refusal");
+    assert_never_listened(&run, "a server without strict kex");
 }

@@ -95,20 +95,20 @@ fn wrong_host_key_on_the_second_hop_is_refused() {
         impostor_key.join(" "),
         target.host_key_line()
     ));
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
+    let l = spec(0, echo_server("127.0.0.1:0"));
     let j = format!("{},{}", hop(&a), hop(&b));
     let mut args: Vec<String> = ["-J", &j, "-L", &l].iter().map(|s| s.to_string()).collect();
     args.extend(target.peer().dest_args());
-    let (code, stderr) = run_failing(&home, &args);
-    assert_eq!(code, Some(255), "exit code; stderr:\n{stderr}");
-    let line = assert_error_line(&stderr, "host key verification failed");
+    let run = run_failing_watched(&home, &args);
+    let stderr = &run.stderr;
+    assert_eq!(run.code, Some(255), "exit code; stderr:\n{stderr}");
+    let line = assert_error_line(stderr, "host key verification failed");
     assert!(
         line.contains(&format!("jump host 127.0.0.1:{}", b.port())),
         "{line}"
     );
     assert!(stderr.contains(b.host_key_fingerprint()), "{stderr}");
-    assert!(port_is_closed(lo(port)), "-L listening after a refused hop");
+    assert_never_listened(&run, "a refused hop");
     assert!(
         !target.log().contains("Accepted publickey"),
         "the target was reached:\n{}",
@@ -162,7 +162,7 @@ fn proxy_command_runs_sshtun_w_through_the_bastion() {
     };
     let home = home_for(&[&bastion, &target]);
     let command = format!(
-        "ProxyCommand={} -W %h:%p -p {} {}@127.0.0.1",
+        "ProxyCommand={} -F none -o GlobalKnownHostsFile=/dev/null -W %h:%p -p {} {}@127.0.0.1",
         env!("CARGO_BIN_EXE_sshtun"),
         bastion.port(),
         bastion.peer().user
@@ -213,7 +213,7 @@ fn proxy_command_is_killed_when_the_session_ends() {
     let home = home_for(&[&bastion, &target]);
     let pid_file = home.path().join("proxy.pid");
     let command = format!(
-        "ProxyCommand=sh -c 'echo $$ > {}; exec {} -W %h:%p -p {} {}@127.0.0.1'",
+        "ProxyCommand=sh -c 'echo $$ > {}; exec {} -F none -o GlobalKnownHostsFile=/dev/null -W %h:%p -p {} {}@127.0.0.1'",
         pid_file.display(),
         env!("CARGO_BIN_EXE_sshtun"),
         bastion.port(),

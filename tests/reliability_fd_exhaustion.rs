@@ -45,6 +45,7 @@ fn running_out_of_descriptors_neither_crashes_nor_spins_and_recovers() {
     let port = free_port();
     let l = spec(port, echo);
     let mut tun = Sshtun::spawn_ready(&home, &tunnel_args(sshd.peer(), &["-L", &l]), &[lo(port)]);
+    tun.allow_log("out of file descriptors, pausing accept");
     let pid = tun.pid();
     limit_open_files(pid, LIMIT);
     let mut flows: Vec<TcpStream> = (0..3).map(|_| open(lo(port))).collect();

@@ -49,7 +49,9 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
     let (pa, pb) = (free_port(), free_port());
     let (la, lb) = (spec(pa, hose.addr), spec(pb, source));
     let args = tunnel_args(sshd.peer(), &["-L", &la, "-L", &lb]);
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
+    let mut tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
+    // The warning about the stalled connection is what this test provokes.
+    tun.allow_log("stopped reading");
     let pid = tun.pid();
     let want = digest(&random_bytes(SIZE, 7));
 
@@ -62,11 +64,18 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
 
     // Connection A: nobody reads it, the far end sends flat out, then keeps trickling.
     let mut stalled = connect_small_rcvbuf(lo(pa));
-    let filled = wait_until(Duration::from_secs(10), || hose.sent() >= FILL);
+    let filled = wait_until(Duration::from_secs(20), || hose.sent() >= FILL);
     hose.set_pace(Pace::Trickle);
     println!(
-        "stalled connection: far end sent {:.1} MiB (filled: {filled})",
+        "stalled connection: far end sent {:.1} MiB",
         hose.sent() as f64 / MIB as f64
+    );
+    assert!(
+        filled,
+        "the far end sent only {:.1} MiB of {} MiB in 20 s: the connection is not stalled \
+         behind full buffers, so the test proves nothing",
+        hose.sent() as f64 / MIB as f64,
+        FILL / MIB as u64
     );
     let peak = RssPeak::start(pid);
 
@@ -75,6 +84,8 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
         .map(|_| timed_pull(lo(pb), &want, "pull while another connection is stalled"))
         .min()
         .unwrap();
+    // A figure, not a pass/fail threshold: throughput on a shared machine is a
+    // benchmark's business. What fails here is a frozen session (FROZEN).
     let (solo_rate, busy_rate) = (mib_per_s(SIZE, solo), mib_per_s(SIZE, busy));
     let ratio = busy_rate / solo_rate;
     println!(
@@ -84,11 +95,6 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
         !tun.stderr().contains("stopped reading"),
         "the stalled connection was cut before the healthy one finished; the test proves nothing\n{}",
         tun.stderr()
-    );
-    assert!(
-        ratio >= 0.9,
-        "the healthy connection kept only {:.0}% of its solo throughput",
-        ratio * 100.0
     );
 
     // Flat out again: A's buffer reaches the cap and sshtun resets A alone.

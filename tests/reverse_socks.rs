@@ -12,7 +12,8 @@ use support::*;
 /// read from the "Allocated port N for remote forward to socks:0" line.
 fn reverse_proxy(sshd: &Sshd, home: &Home, options: &[&str]) -> (Sshtun, u16) {
     let mut extra = options.to_vec();
-    extra.extend(["-R", "0"]);
+    // 127.0.0.1 explicitly: see support::checks::spec0.
+    extra.extend(["-R", "127.0.0.1:0"]);
     let tun = Sshtun::spawn(home, &tunnel_args(sshd.peer(), &extra));
     let needle = "Allocated port ";
     assert!(
@@ -37,7 +38,8 @@ fn reverse_proxy(sshd: &Sshd, home: &Home, options: &[&str]) -> (Sshtun, u16) {
 fn reverse_socks_carries_socks5_socks4_and_4a() {
     let Some((sshd, home)) = setup() else { return };
     let echo = echo_server("127.0.0.1:0");
-    let (tun, port) = reverse_proxy(&sshd, &home, &[]);
+    let (mut tun, port) = reverse_proxy(&sshd, &home, &[]);
+    tun.allow_log("to=socks}: could not connect to 127.0.0.1:");
     let proxy = lo(port);
 
     assert_echoes(socks_open(proxy, echo), &random_bytes(MIB, 91));
@@ -65,7 +67,8 @@ fn reverse_socks_honours_permit_remote_open() {
     let allowed = echo_server("127.0.0.1:0");
     let denied = echo_server("127.0.0.1:0");
     let permit = format!("PermitRemoteOpen=127.0.0.1:{}", allowed.port());
-    let (tun, port) = reverse_proxy(&sshd, &home, &["-o", &permit]);
+    let (mut tun, port) = reverse_proxy(&sshd, &home, &["-o", &permit]);
+    tun.allow_log("not permitted by PermitRemoteOpen");
     let proxy = lo(port);
 
     assert_echoes(socks_open(proxy, allowed), &random_bytes(MIB, 95));
@@ -80,7 +83,8 @@ fn reverse_socks_honours_permit_remote_open() {
     );
     assert_clean_exit(tun);
 
-    let (tun, port) = reverse_proxy(&sshd, &home, &["-o", "PermitRemoteOpen=none"]);
+    let (mut tun, port) = reverse_proxy(&sshd, &home, &["-o", "PermitRemoteOpen=none"]);
+    tun.allow_log("not permitted by PermitRemoteOpen");
     let (_, rep) = socks_connect(lo(port), allowed).unwrap();
     assert_eq!(
         rep, REP_NOT_ALLOWED,

@@ -131,18 +131,18 @@ fn known_host_offering_a_key_of_another_type_is_refused_in_every_mode() {
     home.write_known_hosts(&known);
 
     for mode in ["ask", "yes", "accept-new", "no"] {
-        let port = free_port();
-        let l = spec(port, echo_server("127.0.0.1:0"));
+        let l = spec(0, echo_server("127.0.0.1:0"));
         let shkc = format!("StrictHostKeyChecking={mode}");
         let args = tunnel_args(sshd.peer(), &["-o", &shkc, "-L", &l]);
-        let (code, stderr) = run_failing(&home, &args);
-        assert_eq!(code, Some(255), "{mode}: exit code; stderr:\n{stderr}");
-        assert_error_line(&stderr, "host key verification failed");
+        let run = run_failing_watched(&home, &args);
+        let stderr = &run.stderr;
+        assert_eq!(run.code, Some(255), "{mode}: exit code; stderr:\n{stderr}");
+        assert_error_line(stderr, "host key verification failed");
         assert!(
             stderr.contains("has a recorded ECDSA key, but the server offered ED25519"),
             "{mode}: stderr:\n{stderr}"
         );
-        assert!(port_is_closed(lo(port)), "{mode}: -L listening");
+        assert_never_listened(&run, mode);
         assert_eq!(
             home.read_known_hosts(),
             known,

@@ -6,9 +6,9 @@
 mod support;
 
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 use support::*;
 
@@ -19,7 +19,7 @@ fn a_shell_script_drives_sshtun() {
     // Accepts connections (the kernel does) but never sends an SSH banner.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let work = tempfile::tempdir().unwrap();
-    let runtime = tempfile::tempdir().unwrap();
+    let closed = closed_port();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let peer = sshd.peer();
 
@@ -34,25 +34,26 @@ fn a_shell_script_drives_sshtun() {
             "SILENT_PORT",
             silent.local_addr().unwrap().port().to_string(),
         )
-        .env("CLOSED_PORT", free_port().to_string())
+        .env("CLOSED_PORT", closed.port().to_string())
+        .env("HOST_KEY_FP", sshd.host_key_fingerprint())
         .env("WORK", work.path())
         .env("HOME", home.path())
-        .env("XDG_RUNTIME_DIR", runtime.path())
+        .env("XDG_RUNTIME_DIR", home.runtime_dir())
         .env_remove("SSH_AUTH_SOCK")
-        .stdin(Stdio::null());
-    // SAFETY: setsid is async-signal-safe. Without a controlling terminal
-    // nothing in the script can stop to prompt.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let out = cmd.output().expect("run bash tests/scripting.sh");
+        .env_remove("SSHTUN_LOG");
+    // In a session of its own (no controlling terminal, so nothing in the
+    // script can stop to prompt), killed with everything it started if it
+    // runs for 5 minutes; the script bounds each of its own waits too.
+    let (out, timed_out) =
+        support::command::try_output_within(&mut cmd, b"", Duration::from_secs(300));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("--- tests/scripting.sh stdout ---\n{stdout}");
     println!("--- tests/scripting.sh stderr ---\n{stderr}");
+    assert!(
+        !timed_out,
+        "tests/scripting.sh ran for 5 minutes and was killed"
+    );
     assert!(
         out.status.success(),
         "tests/scripting.sh failed ({}):\n{stderr}",

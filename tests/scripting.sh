@@ -9,13 +9,25 @@
 #   PEER_PORT    sshd's port              PEER_USER the user to log in as
 #   ECHO_PORT    an echo server           SILENT_PORT  accepts, never speaks
 #   CLOSED_PORT  nothing listens          WORK      a scratch directory
+#   HOST_KEY_FP  sshd's host key fingerprint (SHA256:...)
 #   HOME (key authorized, sshd's host key known), XDG_RUNTIME_DIR (empty)
 set -euo pipefail
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 dest=(-N -p "$PEER_PORT" "$PEER_USER@127.0.0.1")
-sshtun() { "$SSHTUN" "$@"; }
+# Client runs read nothing of the machine's /etc/ssh (the subcommands take no -F).
+client=(-F none -o GlobalKnownHostsFile=/dev/null)
+# Every one-shot sshtun is bounded: killed after 60 s (exit 124 then).
+sshtun() { timeout -k 5 60 "$SSHTUN" "$@"; }
+
+# Whatever runs in the background dies with the script, pass or fail.
+background=()
+cleanup() {
+    local pid
+    for pid in "${background[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
 
 # Polls a command every 50 ms for up to 15 s.
 wait_for() {
@@ -34,8 +46,9 @@ echo_through() {
     exec 5<>"/dev/tcp/127.0.0.1/$port"
     cat "$file" >&5 &
     writer=$!
-    head -c "$(wc -c <"$file")" <&5 >"$WORK/back"
-    wait "$writer"
+    background+=("$writer")
+    timeout 30 head -c "$(wc -c <"$file")" <&5 >"$WORK/back" || true
+    timeout 30 tail --pid="$writer" -f /dev/null || fail "port $port: the writer still runs after 30 s"
     exec 5<&-
     [ "$(digest "$WORK/back")" = "$(digest "$file")" ] ||
         fail "port $port: sent $(digest "$file"), got back $(digest "$WORK/back")"
@@ -50,9 +63,10 @@ ready_port() {
 
 # expect_exit CODE MESSAGE ARGS...: sshtun ARGS exits CODE with MESSAGE on stderr.
 expect_exit() {
-    local want=$1 message=$2 code=0
+    local want=$1 message=$2 code=0 defaults=("${client[@]}")
     shift 2
-    sshtun "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || code=$?
+    case $1 in ctl | status) defaults=() ;; esac
+    sshtun "${defaults[@]}" "$@" >"$WORK/out" 2>"$WORK/err" </dev/null || code=$?
     [ "$code" = "$want" ] || fail "sshtun $*: exit $code, want $want; stderr: $(cat "$WORK/err")"
     grep -q -- "$message" "$WORK/err" || fail "sshtun $*: no '$message' in: $(cat "$WORK/err")"
     ok "exit $code: $(grep -m1 -- "$message" "$WORK/err")"
@@ -61,10 +75,11 @@ expect_exit() {
 echo "== start with --json, -L 0, -R 0, --ready-fd, --pidfile"
 mkfifo "$WORK/ready.fifo"
 # The binary itself, not the function: $! must be sshtun's own pid.
-"$SSHTUN" --json --name script --ready-fd 3 --pidfile "$WORK/tun.pid" \
-    -L "0:127.0.0.1:$ECHO_PORT" -R "0:127.0.0.1:$ECHO_PORT" "${dest[@]}" \
+"$SSHTUN" "${client[@]}" --json --name script --ready-fd 3 --pidfile "$WORK/tun.pid" \
+    -L "0:127.0.0.1:$ECHO_PORT" -R "127.0.0.1:0:127.0.0.1:$ECHO_PORT" "${dest[@]}" \
     >"$WORK/events" 2>"$WORK/stderr" 3>"$WORK/ready.fifo" &
 tun=$!
+background+=("$tun")
 line=""
 read -r -t 30 line <"$WORK/ready.fifo" || true
 [ "$line" = READY ] || fail "--ready-fd 3 gave '$line'; stderr: $(cat "$WORK/stderr")"
@@ -76,6 +91,20 @@ for event in connecting connected forward_ready ready; do
     grep -q "\"event\":\"$event\"" "$WORK/events" || fail "no $event event in: $(cat "$WORK/events")"
 done
 ok "events: $(sed -nE 's/.*"event":"([a-z_]+)".*/\1/p' "$WORK/events" | tr '\n' ' ')"
+
+# has_event FILE REGEX: a whole line of FILE matches REGEX (grep -E, anchored).
+has_event() {
+    grep -qxE -- "$2" "$1" || fail "no event matching $2 in $1: $(cat "$1")"
+}
+num='[1-9][0-9]*'
+fp=$(sed 's/[+.]/\\&/g' <<<"$HOST_KEY_FP") # a regex: '+' is literal here
+has_event "$WORK/events" "\{\"event\":\"connecting\",\"tunnel\":\"script\",\"host\":\"127\.0\.0\.1\",\"port\":$PEER_PORT,\"attempt\":1\}"
+has_event "$WORK/events" "\{\"event\":\"connected\",\"tunnel\":\"script\",\"host\":\"127\.0\.0\.1\",\"port\":$PEER_PORT,\"server_version\":\"SSH-2\.0-OpenSSH_[^\"]+\",\"host_key\":\"$fp\"\}"
+has_event "$WORK/events" "\{\"event\":\"forward_ready\",\"tunnel\":\"script\",\"kind\":\"local\",\"spec\":\"-L 0:127\.0\.0\.1:$ECHO_PORT\",\"listen\":\"127\.0\.0\.1:$num\",\"target\":\"127\.0\.0\.1:$ECHO_PORT\"\}"
+has_event "$WORK/events" "\{\"event\":\"forward_ready\",\"tunnel\":\"script\",\"kind\":\"local\",\"spec\":\"-L 0:127\.0\.0\.1:$ECHO_PORT\",\"listen\":\"\[::1\]:$num\",\"target\":\"127\.0\.0\.1:$ECHO_PORT\"\}"
+has_event "$WORK/events" "\{\"event\":\"forward_ready\",\"tunnel\":\"script\",\"kind\":\"remote\",\"spec\":\"-R 127\.0\.0\.1:0:127\.0\.0\.1:$ECHO_PORT\",\"listen\":\"127\.0\.0\.1:$num\",\"target\":\"127\.0\.0\.1:$ECHO_PORT\"\}"
+has_event "$WORK/events" '\{"event":"ready","tunnel":"script","forwards":2\}'
+ok "event fields: tunnel, host, port, attempt, server_version, host_key $HOST_KEY_FP, spec, listen, target, forwards"
 
 lport=$(ready_port local)
 rport=$(ready_port remote)
@@ -107,6 +136,7 @@ sshtun ctl list | grep -q "127.0.0.1:$aport" || fail "ctl list misses $aport"
 sshtun ctl --name script cancel -L "$extra"
 port_closed "$aport" || fail "port $aport still accepts right after ctl cancel returned"
 ok "ctl cancel returned with port $aport closed"
+has_event "$WORK/events" "\{\"event\":\"forward_cancelled\",\"tunnel\":\"script\",\"kind\":\"local\",\"spec\":\"-L 127\.0\.0\.1:0:127\.0\.0\.1:$ECHO_PORT\"\}"
 port_open "$rport" || fail "the -R forward is gone too"
 
 echo "== ctl exit codes"
@@ -133,16 +163,18 @@ expect_exit 11 "authentication failed" --detailed-exit-codes "${stranger[@]}" "$
 expect_exit 12 "host key verification failed" --detailed-exit-codes "${unknown[@]}" "${dest[@]}"
 
 # Interrupted before ready: a server that accepts but never sends its banner.
-"$SSHTUN" --json --control-socket none -N -p "$SILENT_PORT" "$PEER_USER@127.0.0.1" \
+"$SSHTUN" "${client[@]}" --json --control-socket none -N -p "$SILENT_PORT" "$PEER_USER@127.0.0.1" \
     >"$WORK/silent.events" 2>"$WORK/err" </dev/null &
 silent=$!
+background+=("$silent")
 wait_for grep -q '"event":"connecting"' "$WORK/silent.events" || fail "no connecting event"
 kill -TERM "$silent"
 code=0
+timeout 30 tail --pid="$silent" -f /dev/null || fail "sshtun $silent still runs 30 s after SIGTERM"
 wait "$silent" || code=$?
 [ "$code" = 130 ] || fail "SIGTERM before ready: exit $code; stderr: $(cat "$WORK/err")"
 grep -q "interrupted" "$WORK/err" || fail "no 'interrupted' in: $(cat "$WORK/err")"
-grep -q '"event":"exit","code":130' "$WORK/silent.events" || fail "no exit event with 130"
+has_event "$WORK/silent.events" '\{"event":"exit","code":130,"error":"interrupted: SIGTERM received before the tunnel was ready"\}'
 ok "exit 130: $(grep -m1 interrupted "$WORK/err")"
 
 echo "== ctl stop"
@@ -152,7 +184,7 @@ code=0
 wait "$tun" || code=$?
 [ "$code" = 0 ] || fail "exit $code after ctl stop"
 [ ! -e "$WORK/tun.pid" ] || fail "pid file left behind"
-grep -q '"event":"exit","code":0' "$WORK/events" || fail "no exit event with code 0"
+has_event "$WORK/events" '\{"event":"exit","code":0,"error":null\}'
 ok "ctl stop: exited 0, pid file removed, exit event written"
 
 echo "== man page"

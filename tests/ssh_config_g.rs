@@ -18,9 +18,12 @@
 //!
 //! Nothing else is rewritten.
 
+mod support;
+
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::{Command, Output};
+
+use support::skip::{have, skip};
 
 const SSH: &str = "/usr/bin/ssh";
 
@@ -370,12 +373,9 @@ const BAD: &[(&str, &str)] = &[
     ),
 ];
 
+/// Runs `program` (bounded: see `support::command`).
 fn run(program: &str, args: &[String], envs: &[(&str, &str)]) -> Output {
-    Command::new(program)
-        .args(args)
-        .envs(envs.iter().copied())
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"))
+    support::command::output(Command::new(program).args(args).envs(envs.iter().copied()))
 }
 
 fn parse(out: &[u8]) -> BTreeMap<String, Vec<String>> {
@@ -401,9 +401,8 @@ fn ssh_home_and_user() -> (String, String) {
 
 #[test]
 fn g_matches_openssh() {
-    if !Path::new(SSH).exists() {
-        eprintln!("skipping: {SSH} not installed");
-        return;
+    if !have(SSH) {
+        return skip(&format!("OpenSSH's ssh is not installed at {SSH}"));
     }
     let (ssh_home, ssh_user) = ssh_home_and_user();
     let sshtun = env!("CARGO_BIN_EXE_sshtun");
@@ -468,9 +467,8 @@ fn g_matches_openssh() {
 
 #[test]
 fn bad_configs_fail_in_both() {
-    if !Path::new(SSH).exists() {
-        eprintln!("skipping: {SSH} not installed");
-        return;
+    if !have(SSH) {
+        return skip(&format!("OpenSSH's ssh is not installed at {SSH}"));
     }
     let sshtun = env!("CARGO_BIN_EXE_sshtun");
     for (config, want) in BAD {

@@ -4,157 +4,93 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
-
 use support::sshtun::authorize;
 use support::*;
 
-/// sshtun (or any program) with piped stdin and stdout, HOME set, no agent,
-/// no terminal; stderr is collected on a thread.
-struct Piped {
-    child: Child,
-    stderr: thread::JoinHandle<String>,
-}
-
-fn spawn_piped(program: &str, home: &Home, args: &[String]) -> Piped {
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .env("HOME", home.path())
-        .env_remove("SSH_AUTH_SOCK")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    // SAFETY: setsid is async-signal-safe and touches no Rust state.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {program}: {e}"));
-    let mut err = child.stderr.take().unwrap();
-    let stderr = thread::spawn(move || {
-        let mut text = String::new();
-        let _ = err.read_to_string(&mut text);
-        text
-    });
-    Piped { child, stderr }
-}
-
-impl Piped {
-    /// Writes `data` on a thread, then closes stdin.
-    fn feed(&mut self, data: Vec<u8>) -> thread::JoinHandle<()> {
-        let stdin = self.child.stdin.take().unwrap();
-        thread::spawn(move || write_and_close(stdin, &data))
-    }
-
-    /// Reads stdout to EOF.
-    fn read_stdout(&mut self) -> Received {
-        read_digest(self.child.stdout.as_mut().unwrap()).expect("read stdout")
-    }
-
-    /// Waits up to 30 s for the exit code; kills it after that.
-    fn finish(mut self) -> (Option<i32>, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status.code();
-            }
-            if Instant::now() >= deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break None;
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
-        (status, self.stderr.join().unwrap())
-    }
-}
-
-fn write_and_close(mut stdin: ChildStdin, data: &[u8]) {
-    stdin.write_all(data).expect("write stdin");
-}
-
-fn w_args(sshd: &Sshd, target: std::net::SocketAddr) -> Vec<String> {
+fn w_args(peer: &Peer, target: std::net::SocketAddr) -> Vec<String> {
     let mut args = vec!["-W".to_string(), target.to_string()];
-    args.extend(sshd.peer().dest_args().into_iter().filter(|a| a != "-N"));
+    args.extend(peer.dest_args().into_iter().filter(|a| a != "-N"));
     args
 }
 
-fn sshtun_w(home: &Home, args: &[String]) -> Piped {
-    spawn_piped(env!("CARGO_BIN_EXE_sshtun"), home, args)
+/// Waits for a -W run that must succeed: exit 0 and a quiet stderr.
+fn assert_w_succeeds(w: Piped) {
+    let (code, stderr) = w.finish();
+    assert_eq!(code, Some(0), "exit code; stderr:\n{stderr}");
+    assert_no_unexpected_log(&stderr, &[]);
 }
 
-#[test]
-fn w_carries_one_mib_both_ways_and_stdout_holds_only_data() {
-    let Some((sshd, home)) = setup() else { return };
+fn w_carries_one_mib_both_ways_and_stdout_holds_only_data(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let echo = echo_server("127.0.0.1:0");
     for (seed, size) in [(1, MIB), (2, 0)] {
         let data = random_bytes(size, seed);
-        let mut w = sshtun_w(&home, &w_args(&sshd, echo));
+        let mut w = Piped::sshtun(&home, &w_args(server.peer(), echo));
         let writer = w.feed(data.clone());
         assert_eq!(w.read_stdout(), digest(&data), "{size} bytes echoed");
         writer.join().unwrap();
-        let (code, stderr) = w.finish();
-        assert_eq!(code, Some(0), "exit code; stderr:\n{stderr}");
+        assert_w_succeeds(w);
     }
 }
 
-#[test]
-fn w_carries_stdin_eof_to_the_far_end_and_its_reply_back() {
-    let Some((sshd, home)) = setup() else { return };
-    let (server, reports) = half_close_server("127.0.0.1:0", MIB, 5);
+fn w_carries_stdin_eof_to_the_far_end_and_its_reply_back(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
+    let (target, reports) = half_close_server("127.0.0.1:0", MIB, 5);
     let request = random_bytes(MIB, 6);
-    let mut w = sshtun_w(&home, &w_args(&sshd, server));
+    let mut w = Piped::sshtun(&home, &w_args(server.peer(), target));
     let writer = w.feed(request.clone());
     // The server answers only after our EOF reached it.
     assert_eq!(recv_report(&reports), digest(&request));
     assert_eq!(w.read_stdout(), digest(&random_bytes(MIB, 5)));
     writer.join().unwrap();
-    let (code, stderr) = w.finish();
-    assert_eq!(code, Some(0), "exit code; stderr:\n{stderr}");
+    assert_w_succeeds(w);
 }
 
-#[test]
-fn w_closes_stdout_when_the_far_end_is_done_while_stdin_stays_open() {
-    let Some((sshd, home)) = setup() else { return };
+fn w_closes_stdout_when_the_far_end_is_done_while_stdin_stays_open(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let (sink, reports) = sink_server("127.0.0.1:0");
     let source = source_server("127.0.0.1:0", MIB, 9);
     // Far end sends 1 MiB and half-closes: stdout ends while stdin is open.
-    let mut w = sshtun_w(&home, &w_args(&sshd, source));
+    let mut w = Piped::sshtun(&home, &w_args(server.peer(), source));
     assert_eq!(w.read_stdout(), digest(&random_bytes(MIB, 9)));
-    assert!(
-        w.child.try_wait().unwrap().is_none(),
-        "exited with stdin open"
-    );
+    assert!(w.is_running(), "exited with stdin open");
     w.feed(b"late".to_vec()).join().unwrap();
-    let (code, stderr) = w.finish();
-    assert_eq!(code, Some(0), "exit code; stderr:\n{stderr}");
+    assert_w_succeeds(w);
     // And the other way: stdin's bytes all reach a sink that never answers.
     let data = random_bytes(MIB, 10);
-    let mut w = sshtun_w(&home, &w_args(&sshd, sink));
+    let mut w = Piped::sshtun(&home, &w_args(server.peer(), sink));
     w.feed(data.clone()).join().unwrap();
     assert_eq!(recv_report(&reports), digest(&data));
     assert_eq!(w.read_stdout(), digest(&[]));
-    let (code, stderr) = w.finish();
-    assert_eq!(code, Some(0), "exit code; stderr:\n{stderr}");
+    assert_w_succeeds(w);
 }
 
-#[test]
-fn w_to_a_closed_port_fails_without_touching_stdout() {
-    let Some((sshd, home)) = setup() else { return };
-    let mut w = sshtun_w(&home, &w_args(&sshd, lo(free_port())));
+fn w_to_a_closed_port_fails_without_touching_stdout(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
+    let closed = closed_port();
+    let mut w = Piped::sshtun(&home, &w_args(server.peer(), closed.addr));
     assert_eq!(w.read_stdout(), digest(&[]));
     let (code, stderr) = w.finish();
-    assert_ne!(code, Some(0), "exit code; stderr:\n{stderr}");
-    assert_error_line(&stderr, "stdio forwarding to 127.0.0.1:");
+    // The session was fine; the one forward -W asked for failed: 4.
+    assert_eq!(code, Some(4), "exit code; stderr:\n{stderr}");
+    let line = assert_error_line(&stderr, "stdio forwarding to 127.0.0.1:");
+    assert!(line.contains(&closed.addr.to_string()), "{line}");
 }
+
+against_both_peers!(
+    w_carries_one_mib_both_ways_and_stdout_holds_only_data,
+    w_carries_stdin_eof_to_the_far_end_and_its_reply_back,
+    w_closes_stdout_when_the_far_end_is_done_while_stdin_stays_open,
+    w_to_a_closed_port_fails_without_touching_stdout,
+);
 
 #[test]
 fn openssh_uses_sshtun_w_as_its_proxy_command() {
@@ -170,7 +106,7 @@ fn openssh_uses_sshtun_w_as_its_proxy_command() {
         target.host_key_line()
     ));
     let proxy = format!(
-        "ProxyCommand={} -W %h:%p -p {} {}@127.0.0.1",
+        "ProxyCommand={} -F none -o GlobalKnownHostsFile=/dev/null -W %h:%p -p {} {}@127.0.0.1",
         env!("CARGO_BIN_EXE_sshtun"),
         bastion.port(),
         bastion.peer().user
@@ -183,6 +119,8 @@ fn openssh_uses_sshtun_w_as_its_proxy_command() {
         "BatchMode=yes",
         "-o",
         "StrictHostKeyChecking=yes",
+        "-o",
+        "GlobalKnownHostsFile=/dev/null",
         "-o",
         &known,
         "-o",
@@ -200,7 +138,7 @@ fn openssh_uses_sshtun_w_as_its_proxy_command() {
     ])
     .collect();
     let data = random_bytes(MIB, 11);
-    let mut ssh = spawn_piped("ssh", &home, &args);
+    let mut ssh = Piped::spawn("ssh", &home, &args);
     let writer = ssh.feed(data.clone());
     assert_eq!(
         ssh.read_stdout(),

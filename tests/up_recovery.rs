@@ -67,7 +67,9 @@ fn killed_session_mid_transfer_recovers_l_r_and_d() {
         format!("-L {}", spec(ps, sink)),
     ];
     files.write(&tunnel_toml("t", sshd.peer(), &forwards, &[]));
-    let tun = files.spawn(&home, &[], &[]);
+    let mut tun = files.spawn(&home, &[], &[]);
+    // The probes below that arrive as the session dies fail with this.
+    tun.allow_log("the session failed: Disconnected");
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     assert!(carries(lo(pl), None) && carries(lo(pr), None) && carries(lo(pd), Some(echo)));
 
@@ -75,9 +77,14 @@ fn killed_session_mid_transfer_recovers_l_r_and_d() {
     let mut transfer = connect(lo(ps));
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let progress = sent.clone();
+    // Writes until a write fails; returns that error (the socket's 60 s write
+    // timeout bounds a transfer that would hang instead).
     let writer = std::thread::spawn(move || {
         let chunk = vec![7u8; 256 * 1024];
-        while transfer.write_all(&chunk).is_ok() {
+        loop {
+            if let Err(e) = transfer.write_all(&chunk) {
+                return e;
+            }
             progress.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
         }
     });
@@ -99,11 +106,22 @@ fn killed_session_mid_transfer_recovers_l_r_and_d() {
         l + r + d,
         killed.elapsed()
     );
-    writer.join().unwrap();
+    let error = writer.join().unwrap();
     let sent = sent.load(std::sync::atomic::Ordering::Relaxed);
     println!(
-        "the cut transfer ended with an error after {} MiB",
+        "the cut transfer ended with {:?} ({error}) after {} MiB",
+        error.kind(),
         sent >> 20
+    );
+    // The loss is visible to the application: its connection is reset (or the
+    // pipe broken), not left hanging until a timeout.
+    use std::io::ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset};
+    assert!(
+        matches!(
+            error.kind(),
+            ConnectionReset | BrokenPipe | ConnectionAborted
+        ),
+        "the transfer cut by the session loss ended with {error:?}, not a reset"
     );
     let status = files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     assert_eq!(status["reconnects"], 1, "{status:#}");
@@ -144,9 +162,14 @@ fn stopped_server_is_detected_within_the_keepalive_budget() {
         .find(|l| l.contains("disconnected"))
         .map(str::to_string);
     println!("{disconnected:?}");
+    // The budget plus stated slack for a loaded 2-core machine (timers fire
+    // late, the test polls every 20 ms). A stopped process sends no RST: only
+    // the keepalives notice, and with the default interval (15 s x 4 = 60 s)
+    // that would take a minute, so the bound still proves the settings apply.
+    let slack = Duration::from_secs(5);
     assert!(
-        detected < budget + Duration::from_millis(1500),
-        "{detected:?}"
+        detected < budget + slack,
+        "the loss was noticed after {detected:?}, not within {budget:?} + {slack:?} of slack"
     );
     kill_stopped(&sessions);
     let back = time_until("-L works again", WAIT, || carries(lo(pl), None));
@@ -169,7 +192,8 @@ fn restarted_sshd_on_the_same_port_brings_the_tunnel_back() {
     let pl = free_port();
     let forwards = [format!("-L {}", spec(pl, echo))];
     files.write(&tunnel_toml("t", sshd.peer(), &forwards, &[]));
-    let tun = files.spawn(&home, &[], &[]);
+    let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: connection failed: could not connect to");
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     sshd.stop();
     let down = files.wait_tunnel("t", WAIT, |t| t["state"] == "backing_off");
@@ -197,7 +221,10 @@ fn remote_port_held_by_a_stale_session_is_degraded_until_freed() {
         format!("-R {}", spec(pr, echo)),
     ];
     files.write(&tunnel_toml("t", sshd.peer(), &forwards, &FAST_KEEPALIVE));
-    let tun = files.spawn(&home, &[], &[]);
+    let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log(&format!(
+        "the server refused to listen on localhost:{pr}; retrying"
+    ));
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     // The stopped session keeps its -R listener: the new session is refused it.
     let stale = sshd.session_pids();

@@ -84,7 +84,7 @@ fn commands_are_refused_with_a_message() {
     let mut ssh = server.ssh();
     ssh.args(["-s", "127.0.0.1", "sftp"]);
     let out = run(ssh, b"");
-    assert_ne!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
     assert!(
         stderr(&out).contains("only forwards ports"),
         "stderr: {}",

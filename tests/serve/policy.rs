@@ -125,6 +125,7 @@ fn from_option_table() {
         let out = server.probe(&echo.to_string(), b"ping\n");
         if want {
             assert!(out.status.success(), "{options}: {}", stderr(&out));
+            assert_eq!(out.stdout, b"ping\n", "{options}: the echo came back");
         } else {
             assert_eq!(out.status.code(), Some(255), "{options}");
             assert!(
