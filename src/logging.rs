@@ -202,8 +202,14 @@ pub fn reopen() {
 
 /// Writes one line for the user (e.g. `sshtun: error`) on stderr, and into
 /// the log file when there is one, without ever blocking or panicking.
+/// Under journald it is an error (`<3>`), as it is one.
 pub fn say(line: &str) {
-    writer::emit(Kind::User, format!("{line}\n").into_bytes());
+    let prefix = if LOG_FILE.get().is_none() && stderr_is_journal() {
+        "<3>"
+    } else {
+        ""
+    };
+    writer::emit(Kind::User, format!("{prefix}{line}\n").into_bytes());
 }
 
 /// Waits until queued lines are written, at most [`FINISH_WAIT`] (a stderr

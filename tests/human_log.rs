@@ -134,6 +134,33 @@ fn journald_gets_priorities_and_no_timestamps() {
         "{log}"
     );
 
+    // The final error line is an error for journald too.
+    let path = dir.path().join("stderr2");
+    let file = std::fs::File::create(&path).unwrap();
+    let meta = file.metadata().unwrap();
+    let status = Command::new(bin())
+        .args([
+            "-N",
+            "-p",
+            &free_port().to_string(),
+            "127.0.0.1",
+            "--control-socket",
+            "none",
+        ])
+        .env("HOME", dir.path())
+        .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+        .stdin(Stdio::null())
+        .stderr(Stdio::from(file))
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(255));
+    let log = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("<3>sshtun: connection failed")),
+        "{log}"
+    );
+
     // Another file's identity in JOURNAL_STREAM is not journald: timestamps.
     let out = Command::new(bin())
         .args([

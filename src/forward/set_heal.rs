@@ -53,19 +53,32 @@ impl ForwardSet {
         Some((entry.stats.clone(), entry.cancel.clone(), entry.remote_port))
     }
 
-    /// Every -R whose session is gone and that nobody retries yet starts
-    /// healing (on another live session at once, or when one is back).
-    pub fn mend_remote(&self) {
+    /// Every forward that was up and went down since — a -R whose session
+    /// is gone, a -L/-D whose accept loop ended — and that nobody retries yet
+    /// starts healing at once (a -R on another live session, or when one is
+    /// back). Forwards that never came up keep their own state (`pending`
+    /// with a heal task, or `failed` without `--reconnect`).
+    pub fn mend(&self) {
         let mut start = Vec::new();
         for entry in self.lock().iter_mut() {
-            if matches!(entry.spec, ForwardSpec::Remote { .. }) && !entry.is_up() && !entry.healing
+            // Shutting down (or cancelled): its listeners stop on purpose.
+            if entry.cancel.is_cancelled()
+                || entry.healing
+                || entry.error.is_some()
+                || entry.is_up()
             {
-                entry.healing = true;
-                entry
-                    .error
-                    .get_or_insert_with(|| "its session was lost".to_string());
-                start.push((entry.id, entry.spec.clone(), entry.cancel.clone()));
+                continue;
             }
+            let why = match entry.spec {
+                ForwardSpec::Remote { .. } => "its session was lost",
+                _ => "its listener stopped accepting",
+            };
+            entry.error = Some(why.to_string());
+            entry.healing = true;
+            start.push((entry.id, entry.spec.clone(), entry.cancel.clone()));
+        }
+        if start.is_empty() {
+            return;
         }
         for (id, spec, cancel) in start {
             self.spawn_heal(id, spec, cancel, None);
@@ -117,6 +130,9 @@ impl ForwardSet {
             let Some((stats, _, port)) = self.heal_inputs(id) else {
                 return;
             };
+            if cancel.is_cancelled() {
+                return;
+            }
             match self.attempt(&spec, &stats, &cancel, port).await {
                 Ok(setup) => {
                     let listen = setup.listen.clone();

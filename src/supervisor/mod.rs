@@ -208,7 +208,8 @@ impl Tunnel {
     }
 
     /// Announces state changes until shutdown (woken by changes, and every
-    /// second for what changes silently, such as a listener that failed).
+    /// second for what changes silently, such as a listener that failed,
+    /// which is then healed).
     async fn watch(self: Arc<Self>) {
         loop {
             tokio::select! {
@@ -216,6 +217,7 @@ impl Tunnel {
                 _ = self.changed.notified() => {}
                 _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
+            self.forwards.mend();
             self.observe();
         }
     }

@@ -45,7 +45,7 @@ impl Tunnel {
                     self.describe_loss(end.reason())
                 };
                 drop(session);
-                self.forwards.mend_remote();
+                self.forwards.mend();
                 self.set_error(reason.clone());
                 self.events.emit(Event::Disconnected {
                     tunnel: self.name.clone(),
