@@ -77,9 +77,12 @@ pub fn log(event: &Event) {
             tunnel,
             reason,
             session,
-        } => match session {
-            1 => warn!("{tunnel}: lost: {reason}"),
-            n => warn!("{tunnel}: session {n} lost: {reason}"),
+        } => match (session, reason.starts_with("reconnect requested")) {
+            // Asked for (SIGUSR1): news, not a problem.
+            (1, true) => info!("{tunnel}: lost: {reason}"),
+            (n, true) => info!("{tunnel}: session {n} lost: {reason}"),
+            (1, false) => warn!("{tunnel}: lost: {reason}"),
+            (n, false) => warn!("{tunnel}: session {n} lost: {reason}"),
         },
         Event::Reconnecting {
             tunnel,

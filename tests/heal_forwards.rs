@@ -38,7 +38,10 @@ fn busy_local_port_is_retried_and_reported_degraded_until_free() {
     let metrics_addr = format!("127.0.0.1:{metrics}");
     let env = [("NOTIFY_SOCKET", notify.path.to_str().unwrap())];
     let started = Instant::now();
-    let tun = files.spawn(&home, &["--json", "--metrics", &metrics_addr], &env);
+    let mut tun = files.spawn(&home, &["--json", "--metrics", &metrics_addr], &env);
+    tun.allow_log("t: forward pending: ")
+        .allow_log("t: degraded: ")
+        .allow_log("t: ready: 0 forward(s) up, 1 not up");
 
     // Degraded, with the forward pending and why, everywhere.
     let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "degraded");
@@ -161,7 +164,10 @@ fn remote_port_held_by_another_session_is_pending_until_released() {
         std::slice::from_ref(&r),
         &[],
     ));
-    let tun = files.spawn(&home, &[], &[]);
+    let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: forward pending: ")
+        .allow_log("t: degraded: ")
+        .allow_log("t: ready: 0 forward(s) up, 1 not up");
     let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "degraded");
     let f = pending_forward(&t);
     println!("held by another session: {} ({})", f["state"], f["error"]);
@@ -208,7 +214,10 @@ fn without_reconnect_a_failed_forward_is_failed_and_ready_says_so() {
             &spec(good, echo),
         ],
     );
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(good)]);
+    let mut tun = Sshtun::spawn_ready(&home, &args, &[lo(good)]);
+    tun.allow_log("127.0.0.1: forward failed: ")
+        .allow_log("127.0.0.1: degraded: ")
+        .allow_log("127.0.0.1: ready: 1 forward(s) up, 1 not up");
     assert!(
         tun.wait_stderr("forward failed: -L", WAIT),
         "{}",

@@ -42,7 +42,9 @@ fn assert_echo_tunnel(home: &Home, sshd: &Sshd, extra: &[&str]) {
     let l = spec(port, echo_server("127.0.0.1:0"));
     let mut args: Vec<&str> = extra.to_vec();
     args.extend(["-L", &l]);
-    let tun = Sshtun::spawn_ready(home, &tunnel_args(sshd.peer(), &args), &[lo(port)]);
+    let mut tun = Sshtun::spawn_ready(home, &tunnel_args(sshd.peer(), &args), &[lo(port)]);
+    // accept-new records the host with ssh's warning, on purpose here.
+    tun.allow_log("Permanently added");
     let data = random_bytes(100_000, 13);
     assert_eq!(echo_roundtrip(open(lo(port)), data.clone()), digest(&data));
     assert_clean_exit(tun);

@@ -57,7 +57,8 @@ fn a_killed_session_is_logged_with_its_reason_and_delay() {
         &[format!("-L {}", spec(pl, echo))],
         &[],
     ));
-    let tun = files.spawn(&home, &[], &[]);
+    let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: lost: ").allow_log("t: reconnecting in ");
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     signal_all(&sshd.session_pids(), libc::SIGKILL);
     files.wait_tunnel("t", WAIT, |t| t["reconnects"] == 1 && t["state"] == "up");

@@ -55,7 +55,8 @@ fn a_frozen_server_is_noticed_in_batch_mode_within_the_budget() {
         &[format!("-L {}", spec(pl, echo))],
         &options,
     ));
-    let tun = files.spawn(&home, &[], &[]);
+    let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: lost: ").allow_log("t: reconnecting in ");
     files.wait_tunnel("t", Duration::from_secs(20), |t| t["state"] == "up");
     let frozen = sshd.session_pids();
     signal_all(&frozen, libc::SIGSTOP);

@@ -20,8 +20,9 @@ const WAIT: Duration = Duration::from_secs(20);
 /// A pipe whose read end is already closed: every write gets EPIPE.
 fn broken_pipe() -> OwnedFd {
     let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into the array.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: pipe2 writes two new descriptors into the array. Close-on-exec,
+    // so no child another test starts meanwhile keeps the read end open.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
     // SAFETY: both were just created; the read end is closed at once.
     unsafe {
         drop(OwnedFd::from_raw_fd(fds[0]));
@@ -45,7 +46,8 @@ fn status_and_ctl_into_a_closed_pipe_end_quietly() {
         &port,
         "127.0.0.1",
     ];
-    let tun = Sshtun::spawn(&home, &args);
+    let mut tun = Sshtun::spawn(&home, &args);
+    tun.allow_log("127.0.0.1: reconnecting in ");
     time_until("the control socket", WAIT, || socket.exists());
     for args in [
         vec!["status", "--socket", sock],

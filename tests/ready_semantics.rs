@@ -119,7 +119,10 @@ fn ready_fd_is_written_with_the_failure_in_the_ready_event() {
         ],
     );
     // The child inherits the write end (not close-on-exec from pipe(2)).
-    let tun = Sshtun::spawn(&home, &args);
+    let mut tun = Sshtun::spawn(&home, &args);
+    tun.allow_log("forward failed: ")
+        .allow_log("degraded: ")
+        .allow_log("ready: 0 forward(s) up, 1 not up");
     drop(write);
     let mut line = String::new();
     BufReader::new(std::fs::File::from(read))

@@ -195,7 +195,13 @@ fn a_remote_forward_moves_to_the_other_session_when_its_own_is_lost() {
         &[],
     );
     files.write(&format!("{}\nsessions = 2\n", toml.trim_end()));
-    let tun = files.spawn(&home, &[], &[]);
+    let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: session 1 lost: ")
+        .allow_log("t: session 2 lost: ")
+        .allow_log("t: lost: ")
+        .allow_log("t: reconnecting in ")
+        .allow_log("t: degraded: ")
+        .allow_log("t: forward pending: "); // the old listener may linger a moment
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     assert!(echoes(lo(pr), MIB));
     let before = sshd.session_pids();

@@ -39,7 +39,7 @@ fn ready_only_once_every_tunnel_is_up_with_status_and_watchdog() {
     let metrics_addr = format!("127.0.0.1:{metrics}");
     let mut tun = files.spawn(&home, &["--metrics", &metrics_addr], &env);
     // b's failures until it is fixed: what this test provokes.
-    tun.allow_log("b: connection failed");
+    tun.allow_log("b: reconnecting in ");
     files.wait_tunnel("a", WAIT, is_up);
     files.wait_tunnel("b", WAIT, |t| t["state"] == "backing_off");
     // a is up, b is not: no READY=1, but STATUS= says why, and the watchdog

@@ -68,6 +68,10 @@ fn killed_session_mid_transfer_recovers_l_r_and_d() {
     ];
     files.write(&tunnel_toml("t", sshd.peer(), &forwards, &[]));
     let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: lost: ")
+        .allow_log("t: reconnecting in ")
+        .allow_log("t: degraded: ")
+        .allow_log("t: forward pending: ");
     // The probes below that arrive as the session dies fail with this.
     tun.allow_log("the session failed: Disconnected");
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
@@ -146,7 +150,11 @@ fn stopped_server_is_detected_within_the_keepalive_budget() {
     let pl = free_port();
     let forwards = [format!("-L {}", spec(pl, echo))];
     files.write(&tunnel_toml("t", sshd.peer(), &forwards, &FAST_KEEPALIVE));
-    let tun = files.spawn(&home, &["--json"], &[]);
+    let mut tun = files.spawn(&home, &["--json"], &[]);
+    tun.allow_log("t: lost: ")
+        .allow_log("t: reconnecting in ")
+        .allow_log("t: degraded: ")
+        .allow_log("t: forward pending: ");
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     let sessions = sshd.session_pids();
     let stopped = Instant::now();
@@ -193,6 +201,10 @@ fn restarted_sshd_on_the_same_port_brings_the_tunnel_back() {
     let forwards = [format!("-L {}", spec(pl, echo))];
     files.write(&tunnel_toml("t", sshd.peer(), &forwards, &[]));
     let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: lost: ")
+        .allow_log("t: reconnecting in ")
+        .allow_log("t: degraded: ")
+        .allow_log("t: forward pending: ");
     tun.allow_log("t: connection failed: could not connect to");
     files.wait_tunnel("t", WAIT, |t| t["state"] == "up");
     sshd.stop();
@@ -222,6 +234,10 @@ fn remote_port_held_by_a_stale_session_is_degraded_until_freed() {
     ];
     files.write(&tunnel_toml("t", sshd.peer(), &forwards, &FAST_KEEPALIVE));
     let mut tun = files.spawn(&home, &[], &[]);
+    tun.allow_log("t: lost: ")
+        .allow_log("t: reconnecting in ")
+        .allow_log("t: degraded: ")
+        .allow_log("t: forward pending: ");
     tun.allow_log(&format!(
         "the server refused to listen on localhost:{pr}; retrying"
     ));

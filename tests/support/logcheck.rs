@@ -9,10 +9,16 @@
 pub const ALLOWED: &[(&str, &str)] = &[];
 
 /// Whether `line` is a tracing WARN or ERROR line (`  WARN ...`, `ERROR ...`,
-/// with or without a target after the level).
+/// with or without a target after the level), also behind the RFC 3339
+/// timestamp sshtun puts first when stderr is not a terminal
+/// (`2026-11-30T20:49:45.306478Z  WARN t: lost: ...`).
 pub fn is_warning(line: &str) -> bool {
-    let line = line.trim_start();
-    line.starts_with("WARN ") || line.starts_with("ERROR ")
+    let mut words = line.split_whitespace();
+    let level = match words.next() {
+        Some(first) if first.ends_with('Z') && first.contains('T') => words.next(),
+        first => first,
+    };
+    matches!(level, Some("WARN" | "ERROR"))
 }
 
 /// The WARN/ERROR lines of `stderr` that neither [`ALLOWED`] nor `allowed`
