@@ -198,6 +198,22 @@ pub fn render(tunnels: &[TunnelStatus]) -> String {
         "1 when the forward listens (0 while pending or failed).",
         forwards(&|f| vec![("", f64::from(u8::from(f.state == "up")))]),
     );
+    // The error text stays out of labels (unbounded values); status has it.
+    family(
+        "sshtun_forward_state",
+        "gauge",
+        "The forward's state: up, pending (being retried) or failed (1 for the current one).",
+        forwards(&|f| {
+            [
+                (",state=\"up\"", "up"),
+                (",state=\"pending\"", "pending"),
+                (",state=\"failed\"", "failed"),
+            ]
+            .into_iter()
+            .map(|(label, state)| (label, f64::from(u8::from(f.state == state))))
+            .collect()
+        }),
+    );
     family(
         "sshtun_forward_connections_active",
         "gauge",

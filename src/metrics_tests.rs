@@ -37,6 +37,8 @@ fn exposition_text_has_one_family_per_metric() {
         "# TYPE sshtun_forward_bytes_total counter",
         "sshtun_forward_bytes_total{tunnel=\"d\\\"b\",forward=\"-L 8080:db:80\",kind=\"local\",direction=\"in\"} 2000",
         "sshtun_forward_connections_total{tunnel=\"d\\\"b\",forward=\"-L 8080:db:80\",kind=\"local\"} 5",
+        "sshtun_forward_state{tunnel=\"d\\\"b\",forward=\"-L 8080:db:80\",kind=\"local\",state=\"up\"} 1",
+        "sshtun_forward_state{tunnel=\"d\\\"b\",forward=\"-L 8080:db:80\",kind=\"local\",state=\"pending\"} 0",
     ] {
         assert!(
             text.lines().any(|l| l == line),
@@ -44,5 +46,5 @@ fn exposition_text_has_one_family_per_metric() {
         );
     }
     let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
-    assert_eq!(types, 11);
+    assert_eq!(types, 12);
 }

@@ -63,6 +63,10 @@ fn busy_local_port_is_retried_and_reported_degraded_until_free() {
     let text = scrape(lo(metrics));
     let up_sample = format!("sshtun_forward_up{{tunnel=\"t\",forward=\"{l}\",kind=\"local\"}}");
     assert_eq!(sample(&text, &up_sample), Some(0.0), "{text}");
+    let pending_sample = format!(
+        "sshtun_forward_state{{tunnel=\"t\",forward=\"{l}\",kind=\"local\",state=\"pending\"}}"
+    );
+    assert_eq!(sample(&text, &pending_sample), Some(1.0), "{text}");
     assert_eq!(
         sample(&text, "sshtun_tunnel_up{tunnel=\"t\"}"),
         Some(0.0),
