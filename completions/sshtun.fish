@@ -65,10 +65,12 @@ complete -c sshtun -n "__fish_sshtun_needs_command" -a "ctl" -d 'Change a runnin
 complete -c sshtun -n "__fish_sshtun_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l listen -d 'Address to listen on; port 0 picks a free port. The bound address is printed on stdout' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l host-key -d 'Host key file [default: generated once in $XDG_STATE_HOME/sshtun/host_key or ~/.local/state/sshtun/host_key]' -r -F
-complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l authorized-keys -d 'Public keys allowed to log in, with OpenSSH options [default: ~/.ssh/authorized_keys]' -r -F
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l authorized-keys -d 'Public keys allowed to log in, with OpenSSH options [default: ~/.ssh/authorized_keys, the login keys; a key with command= gets no forwarding unless port-forwarding, permitopen= or permitlisten= allow it]' -r -F
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l permit-open -d 'Only allow connections to HOST:PORT (`*` for any host or port); may be repeated' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l permit-listen -d 'Only allow remote forwards listening on [ADDR:]PORT (`*` for any); may be repeated' -r
-complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-sessions -d 'Most SSH connections served at once' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-sessions -d 'Most authenticated SSH sessions at once (unauthenticated connections count against --max-startups instead)' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-startups -d 'Unauthenticated connections: past START, drop new ones with probability RATE%, rising to 100% at FULL (like sshd\'s MaxStartups); N alone is a hard limit' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l per-source-max-startups -d 'Unauthenticated connections from one address (one /64 for IPv6), or none' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-channels -d 'Most channels and remote listeners per connection' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l login-grace-time -d 'Seconds a client has from connecting to being authenticated (like sshd\'s LoginGraceTime)' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F

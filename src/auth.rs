@@ -22,6 +22,7 @@ use tracing::{debug, error, info, warn};
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
 use crate::prompt;
+use crate::sanitize;
 use crate::session::ClientHandler;
 
 /// What happened along the way, for a useful message if nothing works.
@@ -244,18 +245,25 @@ impl Attempt<'_> {
                     instructions,
                     prompts,
                 } => {
+                    // The server's words, escaped as ssh does (strnvis), on
+                    // stderr; each prompt names the connection asking.
                     for text in [name, instructions] {
                         if !text.is_empty() {
-                            eprintln!("{text}");
+                            eprintln!("{}", sanitize::for_terminal(&text));
                         }
                     }
                     let mut answers = Vec::with_capacity(prompts.len());
                     for p in prompts {
+                        let question = format!(
+                            "({}@{}) {}",
+                            self.config.user,
+                            self.prompt_host(),
+                            sanitize::for_log(&p.prompt)
+                        );
                         let answer = if p.echo {
-                            let question = p.prompt.clone();
                             tokio::task::spawn_blocking(move || prompt::line(&question)).await??
                         } else {
-                            ask_secret(p.prompt.clone()).await?
+                            ask_secret(question).await?
                         };
                         answers.push(answer);
                     }
@@ -269,9 +277,17 @@ impl Attempt<'_> {
         Ok(false)
     }
 
+    /// The host prompts name, as ssh's: HostKeyAlias if set, else the host.
+    fn prompt_host(&self) -> &str {
+        self.config
+            .host_key_alias
+            .as_deref()
+            .unwrap_or(&self.config.host)
+    }
+
     async fn try_password(&mut self) -> Result<bool> {
         for _ in 0..3 {
-            let question = format!("{}@{}'s password: ", self.config.user, self.config.host);
+            let question = format!("{}@{}'s password: ", self.config.user, self.prompt_host());
             let password = ask_secret(question).await?;
             let result = self
                 .handle

@@ -36,7 +36,8 @@
 //!   blocking on a stderr nobody reads); [`pidfile`] is `--pidfile`.
 //! - [`exit`] maps failures to the exit codes scripts branch on;
 //!   [`strict_modes`] refuses configuration and key files others could have
-//!   written (sshd's StrictModes, ssh's check of `~/.ssh/config`).
+//!   written (sshd's StrictModes, ssh's check of `~/.ssh/config`);
+//!   [`sanitize`] escapes what a peer sent before it reaches a terminal or a log.
 
 pub mod auth;
 pub mod background;
@@ -62,6 +63,7 @@ pub mod preferred;
 pub mod prompt;
 pub mod proxy;
 pub mod rlimit;
+pub mod sanitize;
 pub mod serve;
 pub mod session;
 pub mod socks;

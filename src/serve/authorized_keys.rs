@@ -3,6 +3,20 @@
 //! FORMAT). Options that only concern shells and terminals are accepted and
 //! have nothing to restrict here; options this server cannot honour make the
 //! line unusable, so a key is never granted more than its line says.
+//!
+//! Stricter than sshd where reusing a login file would widen a key:
+//! - a key with `command=` was meant to run one command; this server runs
+//!   none, and gives such a key no forwarding unless `port-forwarding`,
+//!   `permitopen=` (local) or `permitlisten=` (remote) explicitly allows it;
+//! - a `from=` pattern that is not a valid address, wildcard or CIDR makes the
+//!   line unusable (a bad negated CIDR would otherwise stop refusing anyone);
+//! - security-key (`sk-*`) keys are refused: a FIDO signature carries flags
+//!   saying whether the key was touched (user presence) and the PIN checked
+//!   (user verification), which `no-touch-required` and `verify-required` are
+//!   about, but russh 0.65 verifies the signature without handing the server
+//!   those flags, and ssh-key's verifier does not check them, so a signature
+//!   made without a touch could not be told apart. Refusing is the only
+//!   honest answer until russh exposes them.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -24,6 +38,11 @@ pub struct AuthorizedKey {
 pub struct KeyOptions {
     /// False after `restrict` or `no-port-forwarding` (unless `port-forwarding` follows `restrict`).
     pub port_forwarding: bool,
+    /// `port-forwarding` was written (it lifts the `command=` default).
+    pub explicit_forwarding: bool,
+    /// `command=`: never run here; it takes forwarding away unless an option
+    /// explicitly allows it.
+    pub forced_command: Option<String>,
     /// `permitopen=` entries; empty means no per-key restriction.
     pub permit_open: Vec<PermitOpen>,
     /// `permitlisten=` entries; empty means no per-key restriction.
@@ -36,10 +55,58 @@ impl Default for KeyOptions {
     fn default() -> Self {
         KeyOptions {
             port_forwarding: true,
+            explicit_forwarding: false,
+            forced_command: None,
             permit_open: Vec::new(),
             permit_listen: Vec::new(),
             from: None,
         }
+    }
+}
+
+/// What a key with `command=` is told it may not do.
+pub const FORCED_COMMAND_NO_FORWARDING: &str = "the key has command= (a forced command this server \
+     never runs) and no port-forwarding, permitopen= or permitlisten= option allows forwarding";
+
+impl KeyOptions {
+    /// Whether direct-tcpip (ssh -L, -D, -W) is allowed at all; permitopen
+    /// entries narrow it further.
+    pub fn local_forwarding(&self) -> Result<(), &'static str> {
+        if !self.port_forwarding {
+            return Err("the key has restrict or no-port-forwarding");
+        }
+        if self.forced_command.is_some() && !self.explicit_forwarding && self.permit_open.is_empty() {
+            return Err(FORCED_COMMAND_NO_FORWARDING);
+        }
+        Ok(())
+    }
+
+    /// Whether tcpip-forward (ssh -R) is allowed at all; permitlisten
+    /// entries narrow it further.
+    pub fn remote_forwarding(&self) -> Result<(), &'static str> {
+        if !self.port_forwarding {
+            return Err("the key has restrict or no-port-forwarding");
+        }
+        if self.forced_command.is_some()
+            && !self.explicit_forwarding
+            && self.permit_listen.is_empty()
+        {
+            return Err(FORCED_COMMAND_NO_FORWARDING);
+        }
+        Ok(())
+    }
+
+    /// For the log line of an accepted key: what `command=` left of it.
+    pub fn forced_command_note(&self) -> String {
+        if self.forced_command.is_none() {
+            return String::new();
+        }
+        let allowed = |r: Result<(), &str>| if r.is_ok() { "allowed" } else { "refused" };
+        format!(
+            " (command= key: its command is not run; local forwarding {}, remote forwarding {})",
+            allowed(self.local_forwarding()),
+            allowed(self.remote_forwarding())
+        )
     }
 }
 
@@ -58,7 +125,14 @@ impl AuthorizedKeys {
         let mut keys = Vec::new();
         for (n, line) in text.lines().enumerate() {
             match parse_line(line) {
-                Ok(Some(key)) => keys.push(key),
+                Ok(Some(key)) => {
+                    if let Err(why) = key.options.local_forwarding().and(key.options.remote_forwarding()) {
+                        if key.options.forced_command.is_some() && key.options.port_forwarding {
+                            tracing::warn!("{}:{}: {why}", path.display(), n + 1);
+                        }
+                    }
+                    keys.push(key)
+                }
                 Ok(None) => {}
                 Err(e) => tracing::warn!("{}:{}: ignoring key line: {e}", path.display(), n + 1),
             }
@@ -68,6 +142,9 @@ impl AuthorizedKeys {
 
     /// The options of `key` for a client at `peer`, or why it is refused.
     pub fn lookup(&self, key: &PublicKey, peer: IpAddr) -> Result<&KeyOptions, &'static str> {
+        if is_security_key(key) {
+            return Err(SECURITY_KEY_REFUSED);
+        }
         let mut found = false;
         for entry in self
             .keys
@@ -90,6 +167,17 @@ impl AuthorizedKeys {
 
 const KEY_TYPE_PREFIXES: [&str; 4] = ["ssh-", "ecdsa-sha2-", "sk-ssh-", "sk-ecdsa-"];
 
+/// Why a security key (`sk-*`) cannot log in here (see the module docs).
+pub const SECURITY_KEY_REFUSED: &str = "security key (sk-*) keys are refused: sshtun serve \
+     cannot check the user-presence (touch) and verification flags of their signatures";
+
+fn is_security_key(key: &PublicKey) -> bool {
+    matches!(
+        key.algorithm(),
+        russh::keys::Algorithm::SkEd25519 | russh::keys::Algorithm::SkEcdsaSha2NistP256
+    )
+}
+
 /// Parses one line: `None` for blank lines and comments.
 pub fn parse_line(line: &str) -> Result<Option<AuthorizedKey>, String> {
     let line = line.trim();
@@ -103,6 +191,9 @@ pub fn parse_line(line: &str) -> Result<Option<AuthorizedKey>, String> {
         (parse_options(opts)?, rest.trim_start())
     };
     let key = PublicKey::from_openssh(rest).map_err(|e| format!("bad public key: {e}"))?;
+    if is_security_key(&key) {
+        return Err(SECURITY_KEY_REFUSED.to_string());
+    }
     Ok(Some(AuthorizedKey { key, options }))
 }
 
@@ -132,15 +223,23 @@ pub fn parse_options(s: &str) -> Result<KeyOptions, String> {
         let need = |v: Option<String>| v.ok_or_else(|| format!("option {name} needs a value"));
         match name.as_str() {
             "restrict" => options.port_forwarding = false,
-            "port-forwarding" => options.port_forwarding = true,
+            "port-forwarding" => {
+                options.port_forwarding = true;
+                options.explicit_forwarding = true;
+            }
             "no-port-forwarding" => options.port_forwarding = false,
             "permitopen" => options.permit_open.push(PermitOpen::parse(&need(value)?)?),
             "permitlisten" => options
                 .permit_listen
                 .push(PermitListen::parse(&need(value)?)?),
-            "from" => options.from = Some(need(value)?),
+            "from" => {
+                let patterns = need(value)?;
+                permit::check_from(&patterns)?;
+                options.from = Some(patterns);
+            }
+            "command" => options.forced_command = Some(need(value)?),
             // Nothing to restrict on a server that runs no commands and
-            // allocates no terminals; a forced command never runs either.
+            // allocates no terminals. (sk keys are refused whatever these say.)
             "no-pty"
             | "pty"
             | "no-x11-forwarding"
@@ -149,7 +248,6 @@ pub fn parse_options(s: &str) -> Result<KeyOptions, String> {
             | "agent-forwarding"
             | "no-user-rc"
             | "user-rc"
-            | "command"
             | "environment"
             | "no-touch-required"
             | "verify-required" => {}

@@ -37,7 +37,13 @@ fn option_table() {
                 ..KeyOptions::default()
             },
         ),
-        ("restrict,port-forwarding", KeyOptions::default()),
+        (
+            "restrict,port-forwarding",
+            KeyOptions {
+                explicit_forwarding: true,
+                ..KeyOptions::default()
+            },
+        ),
         (
             "no-pty,no-X11-forwarding,no-agent-forwarding",
             KeyOptions::default(),
@@ -63,12 +69,25 @@ fn option_table() {
                 ..KeyOptions::default()
             },
         ),
-        (r#"command="echo hi there""#, KeyOptions::default()),
-        (r#"command="say \"hi\"",no-pty"#, KeyOptions::default()),
+        (
+            r#"command="echo hi there""#,
+            KeyOptions {
+                forced_command: Some("echo hi there".into()),
+                ..KeyOptions::default()
+            },
+        ),
+        (
+            r#"command="say \"hi\"",no-pty"#,
+            KeyOptions {
+                forced_command: Some(r#"say "hi""#.into()),
+                ..KeyOptions::default()
+            },
+        ),
         (
             r#"restrict,port-forwarding,PermitOpen="h:1""#,
             KeyOptions {
                 permit_open: vec![open("h:1")],
+                explicit_forwarding: true,
                 ..KeyOptions::default()
             },
         ),
@@ -88,6 +107,11 @@ fn unusable_lines_are_errors() {
         r#"from="10.*"#,
         "permitopen",
         "restrict,,no-pty",
+        r#"from="!10.0.0.0/33""#,
+        r#"from="10.0.0.0/x,10.*""#,
+        r#"from="300.1.2.3/8""#,
+        r#"from="::1/129""#,
+        r#"from="10.*,""#,
     ];
     for opts in bad {
         assert!(
@@ -126,5 +150,43 @@ fn lookup_checks_key_and_from() {
         keys.lookup(&other, "127.0.0.1".parse().unwrap())
             .unwrap_err()
             .contains("not in")
+    );
+}
+
+#[test]
+fn forced_command_keys_forward_only_when_an_option_says_so() {
+    let cases = [
+        ("", Ok(()), Ok(())),
+        (r#"command="x""#, Err(()), Err(())),
+        (r#"command="x",no-pty,no-agent-forwarding"#, Err(()), Err(())),
+        (r#"command="x",permitopen="db:5432""#, Ok(()), Err(())),
+        (r#"command="x",permitlisten="9000""#, Err(()), Ok(())),
+        (r#"command="x",port-forwarding"#, Ok(()), Ok(())),
+        (r#"restrict,command="x",port-forwarding"#, Ok(()), Ok(())),
+        (r#"restrict,command="x",permitopen="db:5432""#, Err(()), Err(())),
+        (r#"command="x",port-forwarding,no-port-forwarding"#, Err(()), Err(())),
+    ];
+    for (opts, local, remote) in cases {
+        let o = options(opts).unwrap();
+        assert_eq!(o.local_forwarding().map_err(|_| ()), local, "{opts}: local");
+        assert_eq!(o.remote_forwarding().map_err(|_| ()), remote, "{opts}: remote");
+    }
+    let o = options(r#"command="x""#).unwrap();
+    assert!(o.local_forwarding().unwrap_err().contains("command="));
+    assert!(o.forced_command_note().contains("local forwarding refused"));
+}
+
+#[test]
+fn security_keys_are_refused() {
+    let sk = "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIPia01bkjdaVJC8Sit5E8gZ8hQVsJcETgWAAu9OspZwRAAAABHNzaDo= yubikey";
+    for line in [sk.to_string(), format!("no-touch-required {sk}"), format!("verify-required {sk}")] {
+        let err = parse_line(&line).unwrap_err();
+        assert!(err.contains("security key") && err.contains("cannot check"), "{line}: {err}");
+    }
+    let key = PublicKey::from_openssh(sk).unwrap();
+    let keys = AuthorizedKeys::default();
+    assert_eq!(
+        keys.lookup(&key, "127.0.0.1".parse().unwrap()).unwrap_err(),
+        SECURITY_KEY_REFUSED
     );
 }

@@ -14,13 +14,15 @@ use russh::server::{
 };
 use russh::{Channel, ChannelId, ChannelOpenFailure};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tracing::{Instrument, debug, info, info_span};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::authorized_keys::KeyOptions;
 use super::forward;
 use super::permit::any_allows;
 use super::remote::{self, RemoteForwards};
 use super::server::{Shared, Switches};
+use super::startups::Startup;
+use crate::sanitize::for_log;
 
 /// What a client that asks for a shell or command is told on stderr.
 pub const NO_SHELL: &str =
@@ -35,6 +37,10 @@ pub(super) struct SessionHandler {
     options: Option<KeyOptions>,
     channels: Arc<Semaphore>,
     remote: RemoteForwards,
+    /// Counts this connection as unauthenticated until it logs in.
+    startup: Option<Startup>,
+    /// Its `--max-sessions` slot, once authenticated.
+    session: Option<OwnedSemaphorePermit>,
 }
 
 impl SessionHandler {
@@ -42,6 +48,7 @@ impl SessionHandler {
         peer: SocketAddr,
         shared: Arc<Shared>,
         switches: Switches,
+        startup: Startup,
         span: tracing::Span,
     ) -> Self {
         let channels = Arc::new(Semaphore::new(shared.config.max_channels));
@@ -54,27 +61,32 @@ impl SessionHandler {
             options: None,
             channels,
             remote,
+            startup: Some(startup),
+            session: None,
         }
     }
 
-    fn may_open(&self, host: &str, port: u32) -> bool {
+    /// Why a direct-tcpip to `host:port` is refused, if it is.
+    fn may_open(&self, host: &str, port: u32) -> Result<(), &'static str> {
         let Some(key) = &self.options else {
-            return false;
+            return Err("not authenticated");
         };
-        key.port_forwarding
-            && any_allows(&self.shared.config.permit_open, |p| p.allows(host, port))
-            && any_allows(&key.permit_open, |p| p.allows(host, port))
+        key.local_forwarding()?;
+        let allowed = any_allows(&self.shared.config.permit_open, |p| p.allows(host, port))
+            && any_allows(&key.permit_open, |p| p.allows(host, port));
+        allowed.then_some(()).ok_or("not permitted")
     }
 
-    fn may_listen(&self, address: &str, port: u32) -> bool {
+    /// Why a tcpip-forward on `address:port` is refused, if it is.
+    fn may_listen(&self, address: &str, port: u32) -> Result<(), &'static str> {
         let Some(key) = &self.options else {
-            return false;
+            return Err("not authenticated");
         };
-        key.port_forwarding
-            && any_allows(&self.shared.config.permit_listen, |p| {
-                p.allows(address, port)
-            })
-            && any_allows(&key.permit_listen, |p| p.allows(address, port))
+        key.remote_forwarding()?;
+        let allowed = any_allows(&self.shared.config.permit_listen, |p| {
+            p.allows(address, port)
+        }) && any_allows(&key.permit_listen, |p| p.allows(address, port));
+        allowed.then_some(()).ok_or("not permitted")
     }
 
     /// Logs a refused key. russh counts refusals and disconnects after
@@ -82,7 +94,9 @@ impl SessionHandler {
     fn refuse_key(&self, user: &str, key: &PublicKey, why: &str) -> Auth {
         let fingerprint = key.fingerprint(HashAlg::Sha256);
         let _span = self.span.enter();
-        info!(%user, "refused key {fingerprint} from {}: {why}", self.peer);
+        // The user name is the client's, unauthenticated: escaped so it
+        // cannot forge log lines.
+        info!(user = %for_log(user), "refused key {fingerprint} from {}: {why}", self.peer);
         Auth::reject()
     }
 
@@ -142,16 +156,32 @@ impl Handler for SessionHandler {
         {
             Ok(options) => {
                 self.options = Some(options.clone());
-                self.span
-                    .in_scope(|| info!(%user, "accepted key {fingerprint}"));
+                let note = options.forced_command_note();
+                self.span.in_scope(|| {
+                    info!(user = %for_log(user), "accepted key {fingerprint}{note}")
+                });
                 Ok(Auth::Accept)
             }
             Err(why) => Ok(self.refuse_key(user, key.public_key, why)),
         }
     }
 
-    async fn auth_succeeded(&mut self, _session: &mut Session) -> anyhow::Result<()> {
+    async fn auth_succeeded(&mut self, session: &mut Session) -> anyhow::Result<()> {
         self.switches.authed.cancel();
+        self.startup = None;
+        match self.shared.sessions.clone().try_acquire_owned() {
+            Ok(permit) => self.session = Some(permit),
+            Err(_) => {
+                let max = self.shared.config.max_sessions;
+                self.span
+                    .in_scope(|| warn!("refusing the session: {max} sessions already open"));
+                session.disconnect(
+                    russh::Disconnect::TooManyConnections,
+                    &format!("too many sessions ({max} already open)"),
+                    "",
+                )?;
+            }
+        }
         Ok(())
     }
 
@@ -198,7 +228,7 @@ impl Handler for SessionHandler {
         name: &str,
         session: &mut Session,
     ) -> anyhow::Result<()> {
-        self.refuse_command(channel, &format!("subsystem {name}"), session)
+        self.refuse_command(channel, &format!("subsystem {}", for_log(name)), session)
     }
 
     async fn pty_request(
@@ -248,9 +278,9 @@ impl Handler for SessionHandler {
         _session: &mut Session,
     ) -> anyhow::Result<()> {
         let span =
-            info_span!(parent: &self.span, "direct-tcpip", target = %format_args!("{host}:{port}"));
-        if !self.may_open(host, port) {
-            span.in_scope(|| info!("refused: not permitted"));
+            info_span!(parent: &self.span, "direct-tcpip", target = %format_args!("{}:{port}", for_log(host)));
+        if let Err(why) = self.may_open(host, port) {
+            span.in_scope(|| info!("refused: {why}"));
             reply
                 .reject(ChannelOpenFailure::AdministrativelyProhibited)
                 .await;
@@ -266,7 +296,7 @@ impl Handler for SessionHandler {
             reply.reject(ChannelOpenFailure::ResourceShortage).await;
             return Ok(());
         };
-        span.in_scope(|| debug!("from {originator_address}:{originator_port}"));
+        span.in_scope(|| debug!("from {}:{originator_port}", for_log(originator_address)));
         let target = (host.to_string(), port);
         let (timeout, ended) = (
             self.shared.config.connect_timeout,
@@ -283,9 +313,9 @@ impl Handler for SessionHandler {
         port: &mut u32,
         session: &mut Session,
     ) -> anyhow::Result<bool> {
-        let span = info_span!(parent: &self.span, "tcpip-forward", listen = %format_args!("{address}:{port}"));
-        if !self.may_listen(address, *port) {
-            span.in_scope(|| info!("refused: not permitted"));
+        let span = info_span!(parent: &self.span, "tcpip-forward", listen = %format_args!("{}:{port}", for_log(address)));
+        if let Err(why) = self.may_listen(address, *port) {
+            span.in_scope(|| info!("refused: {why}"));
             return Ok(false);
         }
         let remote = remote::Session {
@@ -322,7 +352,7 @@ impl Handler for SessionHandler {
         let found = self.remote.cancel(address, port);
         if found {
             self.span
-                .in_scope(|| info!("cancelled forward {address}:{port}"));
+                .in_scope(|| info!("cancelled forward {}:{port}", for_log(address)));
         }
         Ok(found)
     }

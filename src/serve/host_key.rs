@@ -25,6 +25,8 @@ pub fn load(path: &Path, generate: bool) -> Result<PrivateKey> {
     if generate && !path.exists() {
         create(path)?;
     }
+    crate::strict_modes::check_private_key(path)
+        .with_context(|| format!("refusing host key {}", path.display()))?;
     let key = russh::keys::load_secret_key(path, None)
         .with_context(|| format!("could not load host key {}", path.display()))?;
     tracing::info!(

@@ -8,7 +8,8 @@
 //! - [`host_key`] loads or generates the host key; [`authorized_keys`] parses
 //!   keys and their options; [`permit`] decides what may be opened or bound.
 //! - [`server`] accepts connections and owns each one's lifetime (handshake
-//!   timeout, session limit, shutdown); [`handler`] answers the SSH requests;
+//!   timeout, session limit, shutdown), with [`startups`] limiting the
+//!   unauthenticated ones; [`handler`] answers the SSH requests;
 //!   [`forward`] carries the bytes of direct-tcpip, [`remote`] serves
 //!   tcpip-forward listeners.
 
@@ -20,6 +21,7 @@ pub mod host_key;
 pub mod permit;
 mod remote;
 mod server;
+pub mod startups;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,6 +38,7 @@ use tokio_util::sync::CancellationToken;
 use crate::exit;
 use authorized_keys::AuthorizedKeys;
 use permit::{PermitListen, PermitOpen};
+use startups::{MaxStartups, PerSource};
 
 pub use server::run;
 
@@ -50,7 +53,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "FILE")]
     pub host_key: Option<PathBuf>,
 
-    /// Public keys allowed to log in, with OpenSSH options [default: ~/.ssh/authorized_keys]
+    /// Public keys allowed to log in, with OpenSSH options [default: ~/.ssh/authorized_keys, the
+    /// login keys; a key with command= gets no forwarding unless port-forwarding, permitopen= or
+    /// permitlisten= allow it]
     #[arg(long, value_name = "FILE")]
     pub authorized_keys: Option<PathBuf>,
 
@@ -66,9 +71,19 @@ pub struct ServeArgs {
     #[arg(long)]
     pub gateway_ports: bool,
 
-    /// Most SSH connections served at once
+    /// Most authenticated SSH sessions at once (unauthenticated connections count against
+    /// --max-startups instead)
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub max_sessions: usize,
+
+    /// Unauthenticated connections: past START, drop new ones with probability RATE%, rising to
+    /// 100% at FULL (like sshd's MaxStartups); N alone is a hard limit
+    #[arg(long, value_name = "START:RATE:FULL", default_value = "10:30:100", value_parser = MaxStartups::parse)]
+    pub max_startups: MaxStartups,
+
+    /// Unauthenticated connections from one address (one /64 for IPv6), or none
+    #[arg(long, value_name = "N", default_value = "10", value_parser = PerSource::parse)]
+    pub per_source_max_startups: PerSource,
 
     /// Most channels and remote listeners per connection
     #[arg(long, value_name = "N", default_value_t = 256)]
@@ -99,7 +114,11 @@ pub struct ServeConfig {
     pub permit_open: Vec<PermitOpen>,
     pub permit_listen: Vec<PermitListen>,
     pub gateway_ports: bool,
+    /// Authenticated sessions.
     pub max_sessions: usize,
+    /// Unauthenticated connections, in all and per source.
+    pub max_startups: MaxStartups,
+    pub per_source_max_startups: Option<usize>,
     pub max_channels: usize,
     /// From TCP accept to successful authentication.
     pub auth_timeout: Duration,
@@ -109,16 +128,21 @@ pub struct ServeConfig {
 
 impl ServeConfig {
     /// Resolves the command line: loads (or generates) the host key and reads
-    /// the authorized keys.
+    /// the authorized keys, refusing either when others could have written
+    /// it (or read the host key), as sshd's StrictModes does.
     pub fn from_args(args: &ServeArgs) -> Result<ServeConfig> {
         let host_key = match &args.host_key {
             Some(path) => host_key::load(path, false)?,
             None => host_key::load(&host_key::default_path()?, true)?,
         };
+        let home = crate::config::home_dir().ok();
         let keys_path = match &args.authorized_keys {
             Some(path) => path.clone(),
             None => crate::config::home_dir()?.join(".ssh/authorized_keys"),
         };
+        crate::strict_modes::check_authorized_keys(&keys_path, home.as_deref()).with_context(
+            || format!("refusing authorized keys {}", keys_path.display()),
+        )?;
         let authorized_keys = AuthorizedKeys::load(&keys_path)?;
         if authorized_keys.keys.is_empty() {
             tracing::warn!(
@@ -133,6 +157,8 @@ impl ServeConfig {
             permit_listen: args.permit_listen.clone(),
             gateway_ports: args.gateway_ports,
             max_sessions: args.max_sessions.max(1),
+            max_startups: args.max_startups,
+            per_source_max_startups: args.per_source_max_startups.0,
             max_channels: args.max_channels.max(1),
             auth_timeout: Duration::from_secs(args.login_grace_time.max(1)),
             connect_timeout: Duration::from_secs(10),

@@ -95,6 +95,31 @@ pub fn from_matches(patterns: &str, peer: IpAddr) -> bool {
     matched
 }
 
+/// Checks a `from=` pattern list: every `address/bits` must be a valid CIDR
+/// block. A malformed one would match nothing, so a negated one (`!net/bits`)
+/// would silently stop refusing anyone; the line is refused instead.
+pub fn check_from(patterns: &str) -> Result<(), String> {
+    for pattern in patterns.split(',').map(str::trim) {
+        if pattern.is_empty() {
+            return Err(format!("from=\"{patterns}\": empty pattern"));
+        }
+        let pattern = pattern.strip_prefix('!').unwrap_or(pattern);
+        if let Some((net, bits)) = pattern.split_once('/') {
+            let max = match net.parse::<IpAddr>() {
+                Ok(IpAddr::V4(_)) => 32,
+                Ok(IpAddr::V6(_)) => 128,
+                Err(_) => return Err(format!("from=\"{patterns}\": {pattern} is not a valid CIDR block")),
+            };
+            if !bits.parse::<u32>().is_ok_and(|b| b <= max) || bits.starts_with('+') {
+                return Err(format!(
+                    "from=\"{patterns}\": {pattern} is not a valid CIDR block (mask 0..={max})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn cidr_contains(net: &str, bits: &str, peer: IpAddr) -> bool {
     let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
         return false;

@@ -1,4 +1,5 @@
-//! The accept loop and the lifetime of each connection: session limit,
+//! The accept loop and the lifetime of each connection: the limits on
+//! unauthenticated connections ([`super::startups`]) and on sessions,
 //! handshake and authentication timeout, and shutdown (tell clients, then cut
 //! whatever does not leave in time).
 
@@ -13,9 +14,9 @@ use std::time::Duration;
 use anyhow::Result;
 use russh::server::{Config, run_stream};
 use russh::{Disconnect, MethodKind, MethodSet, SshId};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
@@ -23,6 +24,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 use super::ServeConfig;
 use super::handler::SessionHandler;
+use super::startups::{DROP_NOTICE, Startup, Startups};
 
 /// How long connected clients get to leave after a shutdown notice.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
@@ -47,6 +49,9 @@ pub(super) struct Shared {
     pub config: ServeConfig,
     pub russh: Arc<Config>,
     pub tracker: TaskTracker,
+    /// Authenticated sessions (`--max-sessions`); taken once a client has
+    /// logged in, never by an unauthenticated connection.
+    pub sessions: Arc<Semaphore>,
 }
 
 /// Serves SSH on `listener` until `shutdown` is cancelled, then stops
@@ -71,11 +76,13 @@ pub async fn run(
         ..Default::default()
     });
     let sessions = Arc::new(Semaphore::new(config.max_sessions));
+    let startups = Startups::new(config.max_startups, config.per_source_max_startups);
     let tracker = TaskTracker::new();
     let shared = Arc::new(Shared {
         config,
         russh,
         tracker: tracker.clone(),
+        sessions,
     });
     let mut next_id = 0u64;
     loop {
@@ -92,9 +99,17 @@ pub async fn run(
             },
         };
         next_id += 1;
-        let Ok(permit) = sessions.clone().try_acquire_owned() else {
-            warn!(%peer, "refusing connection: {} sessions already open", shared.config.max_sessions);
-            continue;
+        let startup = match startups.admit(peer.ip()) {
+            Ok(startup) => startup,
+            Err(why) => {
+                warn!(%peer, "dropping connection: {why}");
+                // As sshd: a line the client may show, then close, off the accept loop.
+                tracker.spawn(async move {
+                    let mut socket = socket;
+                    let _ = timeout(Duration::from_secs(1), socket.write_all(DROP_NOTICE)).await;
+                });
+                continue;
+            }
         };
         let span = info_span!("conn", id = next_id, %peer);
         let conn = connection(
@@ -102,7 +117,7 @@ pub async fn run(
             peer,
             shared.clone(),
             shutdown.clone(),
-            permit,
+            startup,
             span.clone(),
         );
         tracker.spawn(conn.instrument(span));
@@ -119,7 +134,7 @@ async fn connection(
     peer: SocketAddr,
     shared: Arc<Shared>,
     shutdown: CancellationToken,
-    _permit: OwnedSemaphorePermit,
+    startup: Startup,
     span: tracing::Span,
 ) {
     info!("connected");
@@ -140,7 +155,7 @@ async fn connection(
         }
     };
     tokio::pin!(auth_expired);
-    let handler = SessionHandler::new(peer, shared.clone(), switches, span);
+    let handler = SessionHandler::new(peer, shared.clone(), switches, startup, span);
     let stream = Killable::new(super::decouple::decouple(socket), kill.clone());
 
     let started = tokio::select! {
@@ -154,7 +169,7 @@ async fn connection(
     let mut session = match started {
         Ok(session) => session,
         Err(e) => {
-            info!("handshake failed: {e:#}");
+            info!("handshake failed: {}", crate::sanitize::for_log(&format!("{e:#}")));
             return;
         }
     };
@@ -182,7 +197,7 @@ async fn connection(
     match result {
         Ok(()) => info!("closed"),
         Err(e) if hung_up(&e) => info!("closed by the client"),
-        Err(e) => info!("closed: {e:#}"),
+        Err(e) => info!("closed: {}", crate::sanitize::for_log(&format!("{e:#}"))),
     }
 }
 

@@ -74,9 +74,8 @@ impl client::Handler for ClientHandler {
         names: &russh::Names,
         session: &mut Session,
     ) -> Result<()> {
-        let version = String::from_utf8_lossy(session.remote_sshid())
-            .trim()
-            .to_string();
+        let version =
+            crate::sanitize::for_log(String::from_utf8_lossy(session.remote_sshid()).trim());
         *self
             .end
             .server_version
@@ -190,9 +189,12 @@ impl client::Handler for ClientHandler {
         reason: client::DisconnectReason<anyhow::Error>,
     ) -> Result<()> {
         let text = match reason {
-            client::DisconnectReason::ReceivedDisconnect(info) => {
-                format!("the server disconnected: {}", info.message.trim())
-            }
+            // The server's own words: escaped, so they cannot forge log
+            // lines or drive the terminal.
+            client::DisconnectReason::ReceivedDisconnect(info) => format!(
+                "the server disconnected: {}",
+                crate::sanitize::for_log(info.message.trim())
+            ),
             client::DisconnectReason::Error(e) => format!("{e:#}"),
         };
         debug!("session ended: {text}");
