@@ -583,7 +583,7 @@ _sshtun() {
             return 0
             ;;
         sshtun__subcmd__serve)
-            opts="-v -q -h --listen --host-key --authorized-keys --permit-open --permit-listen --gateway-ports --max-sessions --max-channels --login-grace-time --log-file --help"
+            opts="-v -q -h --listen --host-key --authorized-keys --permit-open --permit-listen --gateway-ports --max-sessions --max-startups --per-source-max-startups --max-channels --login-grace-time --log-file --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -610,6 +610,14 @@ _sshtun() {
                     return 0
                     ;;
                 --max-sessions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-startups)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --per-source-max-startups)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
