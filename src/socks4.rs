@@ -54,6 +54,11 @@ where
             reply(stream, REJECTED).await.ok();
             bail!("SOCKS4a request with an empty host name");
         }
+        // The same rules as SOCKS5 domain names: never sent to the server.
+        if let Err(why) = crate::spec::validate_host(&name) {
+            reply(stream, REJECTED).await.ok();
+            bail!("bad SOCKS4a request: {why}; replied 0x5B");
+        }
         name
     } else {
         ip.to_string()
