@@ -230,12 +230,25 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for mask in [0o177, 0o117, 0o111, 0o000, 0o077] {
             let path = dir.path().join("m.sock");
-            let listener = bind(&path, StreamLocal { unlink: false, mask }).unwrap();
-            let mode = std::fs::symlink_metadata(&path).unwrap().permissions().mode() & 0o777;
+            let listener = bind(
+                &path,
+                StreamLocal {
+                    unlink: false,
+                    mask,
+                },
+            )
+            .unwrap();
+            let mode = std::fs::symlink_metadata(&path)
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777;
             assert_eq!(mode, 0o777 & !mask, "mask 0{mask:o}");
             // A client reaches the listener through the final path.
             let client = UnixStream::connect(&path).await.unwrap();
-            let (_accepted, _) = std::future::poll_fn(|cx| listener.poll_accept(cx)).await.unwrap();
+            let (_accepted, _) = std::future::poll_fn(|cx| listener.poll_accept(cx))
+                .await
+                .unwrap();
             drop(client);
             drop(listener);
             let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
@@ -243,16 +256,26 @@ mod tests {
         }
         // A path near sun_path's 107-byte limit in a deep directory, where
         // the private name would not fit: it still binds, with its mode.
-        let deep = dir.path().join("d".repeat(96 - dir.path().as_os_str().len()));
+        let deep = dir
+            .path()
+            .join("d".repeat(96 - dir.path().as_os_str().len()));
         std::fs::create_dir(&deep).unwrap();
         let path = deep.join("s.sock");
         assert_eq!(path.as_os_str().len(), 104);
         let listener = bind(&path, StreamLocal::default()).unwrap();
-        let mode = std::fs::symlink_metadata(&path).unwrap().permissions().mode() & 0o777;
+        let mode = std::fs::symlink_metadata(&path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
         assert_eq!(mode, 0o600);
         let _client = UnixStream::connect(&path).await.unwrap();
         drop(listener);
-        assert_eq!(std::fs::read_dir(&deep).unwrap().count(), 0, "nothing left behind");
+        assert_eq!(
+            std::fs::read_dir(&deep).unwrap().count(),
+            0,
+            "nothing left behind"
+        );
     }
 
     #[tokio::test]

@@ -115,13 +115,29 @@ fn keyboard_interactive_text_is_sanitised_and_prefixed() {
     home.write_known_hosts(&server.known_hosts_line);
     let prompt = r"(tester@127.0.0.1) Code\033[8m: ";
     let run = answer_prompt(&home, &args(&server, "tester"), prompt, ANSWER);
-    assert!(run.stderr.contains("ready:"), "never came up:\n{}", run.stderr);
+    assert!(
+        run.stderr.contains("ready:"),
+        "never came up:\n{}",
+        run.stderr
+    );
     for (raw, what) in [('\u{1b}', "ESC"), ('\u{7}', "BEL")] {
-        assert!(!run.terminal.contains(raw), "raw {what} on the terminal: {:?}", run.terminal);
-        assert!(!run.stderr.contains(raw), "raw {what} on stderr: {:?}", run.stderr);
+        assert!(
+            !run.terminal.contains(raw),
+            "raw {what} on the terminal: {:?}",
+            run.terminal
+        );
+        assert!(
+            !run.stderr.contains(raw),
+            "raw {what} on stderr: {:?}",
+            run.stderr
+        );
     }
     // Name and instructions go to stderr, as ssh prints them; newlines kept.
-    assert!(run.stderr.contains(r"Evil\033]0;owned\007 name"), "{:?}", run.stderr);
+    assert!(
+        run.stderr.contains(r"Evil\033]0;owned\007 name"),
+        "{:?}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("line one\nline two\\033[2J\\015"),
         "{:?}",
@@ -138,7 +154,10 @@ fn disconnect_messages_are_sanitised() {
     let args = args(&server, "plain");
     let port: u16 = args[2].parse().unwrap();
     let tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
-    let handle = server.sessions.recv_timeout(Duration::from_secs(10)).unwrap();
+    let handle = server
+        .sessions
+        .recv_timeout(Duration::from_secs(10))
+        .unwrap();
     rt.block_on(async {
         handle
             .disconnect(
@@ -151,10 +170,16 @@ fn disconnect_messages_are_sanitised() {
     });
     let (code, stderr) = tun.wait_exit(Duration::from_secs(20));
     assert_eq!(code, Some(255), "{stderr}");
-    assert!(!stderr.contains('\u{1b}') && !stderr.contains('\r'), "raw control bytes: {stderr:?}");
+    assert!(
+        !stderr.contains('\u{1b}') && !stderr.contains('\r'),
+        "raw control bytes: {stderr:?}"
+    );
     assert!(
         !stderr.lines().any(|l| l.starts_with("sshtun: forged")),
         "a forged line: {stderr}"
     );
-    assert!(stderr.contains(r"bye\033[31m\015\012sshtun: forged line"), "{stderr}");
+    assert!(
+        stderr.contains(r"bye\033[31m\015\012sshtun: forged line"),
+        "{stderr}"
+    );
 }

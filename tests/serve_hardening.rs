@@ -30,9 +30,7 @@ use support::*;
 /// Connects from `source` (a loopback address) to `server`.
 fn connect_from(source: [u8; 4], server: SocketAddr) -> TcpStream {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&SocketAddr::from((source, 0)).into())
-        .unwrap();
+    socket.bind(&SocketAddr::from((source, 0)).into()).unwrap();
     socket.connect(&server.into()).unwrap();
     let stream: TcpStream = socket.into();
     stream
@@ -115,7 +113,11 @@ impl BareSshd {
                 .unwrap();
             let addr = lo(port);
             if wait_for_port(addr, Duration::from_secs(5)) {
-                return Some(BareSshd { child, addr, _dir: dir });
+                return Some(BareSshd {
+                    child,
+                    addr,
+                    _dir: dir,
+                });
             }
             let _ = child.kill();
             let _ = child.wait();
@@ -171,8 +173,16 @@ fn max_startups_drops_past_full_as_sshd_does() {
     let echo = echo_server("127.0.0.1:0");
     let server = Fixture::start("", &["--max-startups", "2:100:10"]);
     let held = idle([127, 0, 0, 1], server.addr(), 2);
-    assert_dropped([127, 0, 0, 1], server.addr(), "serve past --max-startups 2:100:10");
-    assert!(server.log().contains("MaxStartups"), "log:\n{}", server.log());
+    assert_dropped(
+        [127, 0, 0, 1],
+        server.addr(),
+        "serve past --max-startups 2:100:10",
+    );
+    assert!(
+        server.log().contains("MaxStartups"),
+        "log:\n{}",
+        server.log()
+    );
     drop(held);
     eventually_served(&server, echo);
 }
@@ -181,15 +191,27 @@ fn max_startups_drops_past_full_as_sshd_does() {
 fn per_source_limit_leaves_room_for_other_addresses() {
     if let Some(sshd) = BareSshd::start("PerSourceMaxStartups 2") {
         let held = idle([127, 0, 0, 1], sshd.addr, 2);
-        assert_dropped([127, 0, 0, 1], sshd.addr, "sshd past PerSourceMaxStartups 2");
+        assert_dropped(
+            [127, 0, 0, 1],
+            sshd.addr,
+            "sshd past PerSourceMaxStartups 2",
+        );
         let _other = idle([127, 0, 0, 2], sshd.addr, 1);
         drop(held);
     }
     let echo = echo_server("127.0.0.1:0");
     let server = Fixture::start("", &["--per-source-max-startups", "2"]);
     let held = idle([127, 0, 0, 1], server.addr(), 2);
-    assert_dropped([127, 0, 0, 1], server.addr(), "serve past --per-source-max-startups 2");
-    assert!(server.log().contains("per source"), "log:\n{}", server.log());
+    assert_dropped(
+        [127, 0, 0, 1],
+        server.addr(),
+        "serve past --per-source-max-startups 2",
+    );
+    assert!(
+        server.log().contains("per source"),
+        "log:\n{}",
+        server.log()
+    );
     // Another address is served meanwhile.
     let mut ssh = server.ssh();
     ssh.args(["-b", "127.0.0.2", "-W", &echo.to_string(), "127.0.0.1"]);
@@ -210,7 +232,10 @@ fn forced_command_keys_get_no_forwarding_unless_allowed() {
         (r#"command="/usr/bin/false""#.to_string(), false),
         (r#"command="echo hi",no-pty"#.to_string(), false),
         (format!(r#"command="/usr/bin/false",{permit}"#), true),
-        (r#"command="/usr/bin/false",port-forwarding"#.to_string(), true),
+        (
+            r#"command="/usr/bin/false",port-forwarding"#.to_string(),
+            true,
+        ),
         (r#"restrict,command="x",port-forwarding"#.to_string(), true),
         (r#"command="x",permitlisten="0""#.to_string(), false),
         (String::new(), true),
@@ -243,13 +268,24 @@ fn forced_command_keys_get_no_forwarding_unless_allowed() {
 #[test]
 fn a_malformed_from_cidr_makes_the_line_unusable() {
     let echo = echo_server("127.0.0.1:0");
-    for from in [r#"from="!127.0.0.1/99,127.0.0.*""#, r#"from="127.0.0.0/x""#, r#"from="300.0.0.0/8""#] {
+    for from in [
+        r#"from="!127.0.0.1/99,127.0.0.*""#,
+        r#"from="127.0.0.0/x""#,
+        r#"from="300.0.0.0/8""#,
+    ] {
         let server = Fixture::start(from, &[]);
         let out = server.probe(&echo.to_string(), b"ping\n");
         assert_eq!(out.status.code(), Some(255), "{from}: {}", stderr(&out));
-        assert!(stderr(&out).contains("Permission denied"), "{from}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("Permission denied"),
+            "{from}: {}",
+            stderr(&out)
+        );
         let log = server.log();
-        assert!(log.contains("authorized_keys:1") && log.contains("from="), "{from}:\n{log}");
+        assert!(
+            log.contains("authorized_keys:1") && log.contains("from="),
+            "{from}:\n{log}"
+        );
     }
 }
 
@@ -405,7 +441,9 @@ fn security_key_signatures_are_refused_whatever_their_flags() {
     let probe = SkSigner::new(7, 0);
     let line = probe.public_key().to_openssh().unwrap();
     for options in ["", "no-touch-required ", "verify-required "] {
-        let server = Serve::builder().authorize(&format!("{options}{line}")).start();
+        let server = Serve::builder()
+            .authorize(&format!("{options}{line}"))
+            .start();
         for flags in [0x00, 0x01, 0x05] {
             let mut signer = SkSigner::new(7, flags);
             assert!(
@@ -437,13 +475,23 @@ fn pre_auth_names_cannot_forge_log_lines() {
     });
     let deadline = Instant::now() + Duration::from_secs(10);
     while !server.log().contains("refused key") {
-        assert!(Instant::now() < deadline, "no refusal logged:\n{}", server.log());
+        assert!(
+            Instant::now() < deadline,
+            "no refusal logged:\n{}",
+            server.log()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let log = server.log();
     for line in log.lines() {
         assert!(!line.starts_with("INFO sshtun"), "a forged line:\n{log}");
-        assert!(!line.contains('\r') && !line.contains('\u{1b}'), "raw control bytes:\n{log}");
+        assert!(
+            !line.contains('\r') && !line.contains('\u{1b}'),
+            "raw control bytes:\n{log}"
+        );
     }
-    assert!(log.contains(r"mallory\015\012INFO"), "the name is shown escaped:\n{log}");
+    assert!(
+        log.contains(r"mallory\015\012INFO"),
+        "the name is shown escaped:\n{log}"
+    );
 }

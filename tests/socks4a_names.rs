@@ -17,7 +17,13 @@ fn socks4a_names_a_resolver_could_misread_are_rejected() {
     let port = free_port();
     let d = port.to_string();
     let tun = Sshtun::spawn_ready(&home, &tunnel_args(sshd.peer(), &["-D", &d]), &[lo(port)]);
-    for name in ["127.0.0.1 junk", "127.0.0.1\tjunk", "localhost\u{1b}[2J", "-localhost", "local;host"] {
+    for name in [
+        "127.0.0.1 junk",
+        "127.0.0.1\tjunk",
+        "localhost\u{1b}[2J",
+        "-localhost",
+        "local;host",
+    ] {
         let (_, rep) = socks4_connect(lo(port), echo, Some(name)).expect("a SOCKS4 reply");
         assert_eq!(rep, SOCKS4_REJECTED, "{name:?}");
         assert!(
@@ -27,7 +33,10 @@ fn socks4a_names_a_resolver_could_misread_are_rejected() {
         );
     }
     let log = sshd.log();
-    assert!(!log.contains("junk") && !log.contains("local;host"), "reached sshd:\n{log}");
+    assert!(
+        !log.contains("junk") && !log.contains("local;host"),
+        "reached sshd:\n{log}"
+    );
     // An ordinary name still works, and does reach sshd.
     let (stream, rep) = socks4_connect(lo(port), echo, Some("localhost")).expect("SOCKS4a");
     assert_eq!(rep, SOCKS4_GRANTED);

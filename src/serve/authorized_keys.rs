@@ -75,7 +75,8 @@ impl KeyOptions {
         if !self.port_forwarding {
             return Err("the key has restrict or no-port-forwarding");
         }
-        if self.forced_command.is_some() && !self.explicit_forwarding && self.permit_open.is_empty() {
+        if self.forced_command.is_some() && !self.explicit_forwarding && self.permit_open.is_empty()
+        {
             return Err(FORCED_COMMAND_NO_FORWARDING);
         }
         Ok(())
@@ -126,7 +127,11 @@ impl AuthorizedKeys {
         for (n, line) in text.lines().enumerate() {
             match parse_line(line) {
                 Ok(Some(key)) => {
-                    if let Err(why) = key.options.local_forwarding().and(key.options.remote_forwarding()) {
+                    if let Err(why) = key
+                        .options
+                        .local_forwarding()
+                        .and(key.options.remote_forwarding())
+                    {
                         if key.options.forced_command.is_some() && key.options.port_forwarding {
                             tracing::warn!("{}:{}: {why}", path.display(), n + 1);
                         }

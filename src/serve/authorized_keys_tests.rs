@@ -158,18 +158,34 @@ fn forced_command_keys_forward_only_when_an_option_says_so() {
     let cases = [
         ("", Ok(()), Ok(())),
         (r#"command="x""#, Err(()), Err(())),
-        (r#"command="x",no-pty,no-agent-forwarding"#, Err(()), Err(())),
+        (
+            r#"command="x",no-pty,no-agent-forwarding"#,
+            Err(()),
+            Err(()),
+        ),
         (r#"command="x",permitopen="db:5432""#, Ok(()), Err(())),
         (r#"command="x",permitlisten="9000""#, Err(()), Ok(())),
         (r#"command="x",port-forwarding"#, Ok(()), Ok(())),
         (r#"restrict,command="x",port-forwarding"#, Ok(()), Ok(())),
-        (r#"restrict,command="x",permitopen="db:5432""#, Err(()), Err(())),
-        (r#"command="x",port-forwarding,no-port-forwarding"#, Err(()), Err(())),
+        (
+            r#"restrict,command="x",permitopen="db:5432""#,
+            Err(()),
+            Err(()),
+        ),
+        (
+            r#"command="x",port-forwarding,no-port-forwarding"#,
+            Err(()),
+            Err(()),
+        ),
     ];
     for (opts, local, remote) in cases {
         let o = options(opts).unwrap();
         assert_eq!(o.local_forwarding().map_err(|_| ()), local, "{opts}: local");
-        assert_eq!(o.remote_forwarding().map_err(|_| ()), remote, "{opts}: remote");
+        assert_eq!(
+            o.remote_forwarding().map_err(|_| ()),
+            remote,
+            "{opts}: remote"
+        );
     }
     let o = options(r#"command="x""#).unwrap();
     assert!(o.local_forwarding().unwrap_err().contains("command="));
@@ -179,9 +195,16 @@ fn forced_command_keys_forward_only_when_an_option_says_so() {
 #[test]
 fn security_keys_are_refused() {
     let sk = "sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIPia01bkjdaVJC8Sit5E8gZ8hQVsJcETgWAAu9OspZwRAAAABHNzaDo= yubikey";
-    for line in [sk.to_string(), format!("no-touch-required {sk}"), format!("verify-required {sk}")] {
+    for line in [
+        sk.to_string(),
+        format!("no-touch-required {sk}"),
+        format!("verify-required {sk}"),
+    ] {
         let err = parse_line(&line).unwrap_err();
-        assert!(err.contains("security key") && err.contains("cannot check"), "{line}: {err}");
+        assert!(
+            err.contains("security key") && err.contains("cannot check"),
+            "{line}: {err}"
+        );
     }
     let key = PublicKey::from_openssh(sk).unwrap();
     let keys = AuthorizedKeys::default();

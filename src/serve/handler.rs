@@ -157,9 +157,8 @@ impl Handler for SessionHandler {
             Ok(options) => {
                 self.options = Some(options.clone());
                 let note = options.forced_command_note();
-                self.span.in_scope(|| {
-                    info!(user = %for_log(user), "accepted key {fingerprint}{note}")
-                });
+                self.span
+                    .in_scope(|| info!(user = %for_log(user), "accepted key {fingerprint}{note}"));
                 Ok(Auth::Accept)
             }
             Err(why) => Ok(self.refuse_key(user, key.public_key, why)),
@@ -277,8 +276,7 @@ impl Handler for SessionHandler {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> anyhow::Result<()> {
-        let span =
-            info_span!(parent: &self.span, "direct-tcpip", target = %format_args!("{}:{port}", for_log(host)));
+        let span = info_span!(parent: &self.span, "direct-tcpip", target = %format_args!("{}:{port}", for_log(host)));
         if let Err(why) = self.may_open(host, port) {
             span.in_scope(|| info!("refused: {why}"));
             reply

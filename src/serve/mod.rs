@@ -140,9 +140,8 @@ impl ServeConfig {
             Some(path) => path.clone(),
             None => crate::config::home_dir()?.join(".ssh/authorized_keys"),
         };
-        crate::strict_modes::check_authorized_keys(&keys_path, home.as_deref()).with_context(
-            || format!("refusing authorized keys {}", keys_path.display()),
-        )?;
+        crate::strict_modes::check_authorized_keys(&keys_path, home.as_deref())
+            .with_context(|| format!("refusing authorized keys {}", keys_path.display()))?;
         let authorized_keys = AuthorizedKeys::load(&keys_path)?;
         if authorized_keys.keys.is_empty() {
             tracing::warn!(

@@ -108,7 +108,11 @@ pub fn check_from(patterns: &str) -> Result<(), String> {
             let max = match net.parse::<IpAddr>() {
                 Ok(IpAddr::V4(_)) => 32,
                 Ok(IpAddr::V6(_)) => 128,
-                Err(_) => return Err(format!("from=\"{patterns}\": {pattern} is not a valid CIDR block")),
+                Err(_) => {
+                    return Err(format!(
+                        "from=\"{patterns}\": {pattern} is not a valid CIDR block"
+                    ));
+                }
             };
             if !bits.parse::<u32>().is_ok_and(|b| b <= max) || bits.starts_with('+') {
                 return Err(format!(

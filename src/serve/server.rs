@@ -169,7 +169,10 @@ async fn connection(
     let mut session = match started {
         Ok(session) => session,
         Err(e) => {
-            info!("handshake failed: {}", crate::sanitize::for_log(&format!("{e:#}")));
+            info!(
+                "handshake failed: {}",
+                crate::sanitize::for_log(&format!("{e:#}"))
+            );
             return;
         }
     };

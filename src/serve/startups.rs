@@ -210,7 +210,15 @@ mod tests {
                 full: 5
             })
         );
-        for bad in ["", "1:2", "a:30:100", "10:0:100", "10:101:100", "20:30:10", "0"] {
+        for bad in [
+            "",
+            "1:2",
+            "a:30:100",
+            "10:0:100",
+            "10:101:100",
+            "20:30:10",
+            "0",
+        ] {
             assert!(MaxStartups::parse(bad).is_err(), "{bad:?}");
         }
         assert_eq!(PerSource::parse("none"), Ok(PerSource(None)));
@@ -251,7 +259,9 @@ mod tests {
         let _x = s.admit_with("2001:db8::1".parse().unwrap(), 99).unwrap();
         assert!(s.admit_with("2001:db8::2".parse().unwrap(), 99).is_err());
         assert!(s.admit_with("2001:db8:0:1::1".parse().unwrap(), 99).is_ok());
-        let _y = s.admit_with("::ffff:10.0.0.9".parse().unwrap(), 99).unwrap();
+        let _y = s
+            .admit_with("::ffff:10.0.0.9".parse().unwrap(), 99)
+            .unwrap();
         assert!(s.admit_with("10.0.0.9".parse().unwrap(), 99).is_err());
     }
 }
