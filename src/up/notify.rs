@@ -23,12 +23,17 @@ pub fn watchdog_interval() -> Option<Duration> {
 /// e.g. `2/3 tunnels up; db: backing off, next attempt in 8s`, or for a
 /// degraded tunnel each forward not up with its error.
 pub fn summary(tunnels: &[TunnelStatus]) -> String {
-    let up = tunnels.iter().filter(|t| t.state == State::Up).count();
-    let mut parts = vec![format!("{up}/{} tunnels up", tunnels.len())];
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
+    summary_at(tunnels, now_ms)
+}
+
+/// [`summary`] as of `now_ms` (milliseconds since the Unix epoch).
+pub fn summary_at(tunnels: &[TunnelStatus], now_ms: u64) -> String {
+    let up = tunnels.iter().filter(|t| t.state == State::Up).count();
+    let mut parts = vec![format!("{up}/{} tunnels up", tunnels.len())];
     for t in tunnels {
         let what = match &t.state {
             State::Up => continue,
@@ -119,8 +124,9 @@ mod tests {
     fn summary_names_what_is_not_up() {
         let all = [tunnel("a", State::Up, None), tunnel("b", State::Up, None)];
         assert_eq!(summary(&all), "2/2 tunnels up");
-        let soon = SystemTime::now() + Duration::from_millis(7500);
-        let ms = soon.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+        // A fixed clock: 7.5 s to the next attempt reads "8s" (rounded up).
+        let now_ms = 1_700_000_000_000;
+        let ms = now_ms + 7500;
         let mixed = [
             tunnel("web", State::Up, None),
             tunnel(
@@ -133,7 +139,7 @@ mod tests {
             tunnel("x", State::Stopped, Some("authentication failed")),
         ];
         assert_eq!(
-            summary(&mixed),
+            summary_at(&mixed, now_ms),
             "1/3 tunnels up; db: backing off, next attempt in 8s; x: stopped: authentication failed"
         );
         let mut degraded = tunnel("db", State::Degraded, None);
