@@ -1,8 +1,12 @@
 //! Integrity, after OpenSSH's regress/forwarding.sh: 9 -L and 9 -R forwards
-//! chained in one sshtun process (port 0 → -L → sshd → port 1 → -R → sshtun →
-//! port 2 → ... → an echo server), carrying payloads from 0 B to 32 MiB
+//! chained in one sshtun process (port 0 → -L → server → port 1 → -R → sshtun
+//! → port 2 → ... → an echo server), carrying payloads from 0 B to 32 MiB
 //! (256 MiB under SSHTUN_FULL=1) there and back byte-exact, written in chunks
-//! from 10 B to 256 KiB, while sshd rekeys every megabyte.
+//! from 10 B to 256 KiB, against both servers. OpenSSH's sshd rekeys every
+//! megabyte (RekeyLimit 1M, counted in its log). `sshtun serve` cannot be made
+//! to rekey that often: neither side has a RekeyLimit setting (sshtun ignores
+//! the keyword; russh rekeys after 1 GiB), so against it the chain runs
+//! without forced rekeys; assert them here once RekeyLimit is honoured.
 
 mod support;
 
@@ -41,17 +45,23 @@ fn chunked_roundtrip(port: u16, data: Vec<u8>) -> Received {
     got
 }
 
-#[test]
-fn nine_local_and_nine_remote_forwards_chained_carry_every_size_across_rekeys() {
-    let Some(sshd) = Sshd::builder()
-        .config("RekeyLimit 1M")
-        .config("LogLevel DEBUG1")
-        .start_or_skip()
+/// Key exchanges sshd has started so far (its DEBUG1 log); None for serve.
+fn kex_count(server: &Server) -> Option<usize> {
+    match server {
+        Server::OpenSsh(sshd) => Some(sshd.log().matches("SSH2_MSG_KEXINIT sent").count()),
+        Server::SshtunServe(_) => None,
+    }
+}
+
+fn nine_local_and_nine_remote_forwards_chained_carry_every_size_across_rekeys(kind: PeerKind) {
+    let Some((server, home)) = setup_with_config(kind, &["RekeyLimit 1M", "LogLevel DEBUG1"], &[])
     else {
         return;
     };
-    let home = Home::new(sshd.peer());
     let echo = echo_server("127.0.0.1:0");
+    // Fixed ports, unlike the rest of the suite: each hop's target is the next
+    // hop's listen port, so all must be named on the command line (a port
+    // taken meanwhile fails the start loudly, it cannot pass by accident).
     let mut ports: Vec<u16> = (0..2 * HOPS).map(|_| free_port()).collect();
     ports.push(echo.port());
     let mut extra = Vec::new();
@@ -67,8 +77,8 @@ fn nine_local_and_nine_remote_forwards_chained_carry_every_size_across_rekeys() 
     }
     let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let ready: Vec<_> = ports[..2 * HOPS].iter().map(|&p| lo(p)).collect();
-    let tun = Sshtun::spawn_ready(&home, &tunnel_args(sshd.peer(), &extra), &ready);
-    let kex_before = sshd.log().matches("SSH2_MSG_KEXINIT sent").count();
+    let tun = Sshtun::spawn_ready(&home, &tunnel_args(server.peer(), &extra), &ready);
+    let kex_before = kex_count(&server);
 
     let big = scaled(32 * MIB, 256 * MIB);
     let sizes = [
@@ -101,15 +111,18 @@ fn nine_local_and_nine_remote_forwards_chained_carry_every_size_across_rekeys() 
             );
         }
     }
-    let rekeys = sshd
-        .log()
-        .matches("SSH2_MSG_KEXINIT sent")
-        .count()
-        .saturating_sub(kex_before);
-    println!("sshd rekeyed {rekeys} times during the transfers (RekeyLimit 1M)");
-    assert!(
-        rekeys >= 1,
-        "no rekey happened: the test proves nothing about rekeys"
-    );
+    match (kex_before, kex_count(&server)) {
+        (Some(before), Some(after)) => {
+            let rekeys = after.saturating_sub(before);
+            println!("sshd rekeyed {rekeys} times during the transfers (RekeyLimit 1M)");
+            assert!(
+                rekeys >= 1,
+                "no rekey happened: the test proves nothing about rekeys"
+            );
+        }
+        _ => println!("{kind:?}: no rekey forced (no RekeyLimit on either side)"),
+    }
     assert_clean_exit(tun);
 }
+
+against_both_peers!(nine_local_and_nine_remote_forwards_chained_carry_every_size_across_rekeys);

@@ -68,7 +68,7 @@ pub use home::{Home, authorize};
 #[allow(unused_imports)]
 pub use logcheck::assert_no_unexpected_log;
 #[allow(unused_imports)]
-pub use peer::{Peer, PeerKind, Server, setup_with, setup_with_serve_args};
+pub use peer::{Peer, PeerKind, Server, setup_with, setup_with_config, setup_with_serve_args};
 #[allow(unused_imports)]
 pub use piped::Piped;
 #[allow(unused_imports)]

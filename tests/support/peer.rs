@@ -80,11 +80,24 @@ pub fn setup_with(kind: PeerKind) -> Option<(Server, Home)> {
 /// [`setup_with`], with extra flags for `sshtun serve` (e.g. a limit the
 /// scenario needs raised, as the harness's sshd_config raises MaxStartups).
 pub fn setup_with_serve_args(kind: PeerKind, serve_args: &[&str]) -> Option<(Server, Home)> {
+    setup_with_config(kind, &[], serve_args)
+}
+
+/// [`setup_with`], with extra sshd_config lines for OpenSSH (e.g. a LogLevel
+/// the test reads) and extra flags for `sshtun serve`.
+pub fn setup_with_config(
+    kind: PeerKind,
+    sshd_config: &[&str],
+    serve_args: &[&str],
+) -> Option<(Server, Home)> {
     let home = Home::with_key();
     let key = home.key.as_ref().unwrap();
     let server = match kind {
         PeerKind::OpenSsh => {
-            let sshd = Sshd::start_or_skip()?;
+            let sshd = sshd_config
+                .iter()
+                .fold(Sshd::builder(), |b, line| b.config(line))
+                .start_or_skip()?;
             authorize(sshd.peer(), key);
             Server::OpenSsh(sshd)
         }

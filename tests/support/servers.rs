@@ -77,6 +77,37 @@ pub fn sink_server(bind: &str) -> (SocketAddr, Receiver<Received>) {
     (addr, rx)
 }
 
+/// Like [`sink_server`], but reads slowly: `chunk` bytes, then a pause of
+/// `pause`, through a 64 KiB receive buffer, so the sender meets backpressure
+/// all the way back (a slow target behind a forward).
+pub fn slow_sink_server(
+    bind: &str,
+    chunk: usize,
+    pause: Duration,
+) -> (SocketAddr, Receiver<Received>) {
+    let (tx, rx) = mpsc::channel::<Received>();
+    let addr = serve(bind, move |mut stream: TcpStream| {
+        let _ = socket2::SockRef::from(&stream).set_recv_buffer_size(64 * 1024);
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; chunk];
+        let mut len = 0u64;
+        loop {
+            match stream.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => {
+                    hasher.update(&buf[..n]);
+                    len += n as u64;
+                    thread::sleep(pause);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            }
+        }
+        let _ = tx.clone().send((len, hex(&hasher.finalize())));
+    });
+    (addr, rx)
+}
+
 /// Sends `len` bytes of `random_bytes(len, seed)` to each connection, then
 /// closes its write side and drains until the client closes.
 pub fn source_server(bind: &str, len: usize, seed: u64) -> SocketAddr {
