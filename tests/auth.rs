@@ -14,14 +14,14 @@ fn assert_auth_fails(sshd: &Sshd, home: &Home, options: &[&str]) -> String {
 
 /// A working tunnel with `args` before `-L`: one echo round trip, SIGTERM, 0.
 fn assert_tunnel_works(home: &Home, args_before: &[&str], dest: &[String]) {
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
+    let l = spec(0, echo_server("127.0.0.1:0"));
     let mut args: Vec<String> = args_before.iter().map(|s| s.to_string()).collect();
-    args.extend(["-L".to_string(), l]);
+    args.extend(["-L".to_string(), l.clone()]);
     args.extend(dest.iter().cloned());
-    let tun = Sshtun::spawn_ready(home, &args, &[lo(port)]);
+    let tun = Sshtun::start(home, &args);
     let data = random_bytes(5000, 3);
-    assert_eq!(echo_roundtrip(open(lo(port)), data.clone()), digest(&data));
+    let addr = tun.addr(&format!("-L {l}"));
+    assert_eq!(echo_roundtrip(open(addr), data.clone()), digest(&data));
     assert_clean_exit(tun);
 }
 

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use support::*;
 
-/// Kills the backgrounded sshtun named by a pid file when dropped.
+/// Kills the backgrounded sshtun named by a pid file when dropped. (Should
+/// the test fail before the pid file is read, the test's Home kills the
+/// daemon anyway: it runs with that HOME.)
 struct Background(i32);
 
 impl Background {
@@ -20,17 +22,24 @@ impl Background {
     }
 
     fn is_running(&self) -> bool {
-        unsafe { libc::kill(self.0, 0) == 0 }
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0));
+        stat.is_ok_and(|s| !s.contains(") Z "))
     }
-}
 
-impl Drop for Background {
-    fn drop(&mut self) {
+    /// SIGTERM, then up to 5 s for it to exit; whether it did.
+    fn stop(&self) -> bool {
         unsafe { libc::kill(self.0, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(5);
         while self.is_running() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
         }
+        !self.is_running()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -38,38 +47,42 @@ impl Drop for Background {
 fn background_returns_zero_once_the_forwards_accept_and_keeps_running() {
     let Some((sshd, home)) = setup() else { return };
     let echo = echo_server("127.0.0.1:0");
-    let (port, socks) = (free_port(), free_port());
     let pidfile = home.path().join("sshtun.pid");
-    let (l, d) = (spec(port, echo), socks.to_string());
+    let l = spec(0, echo);
     let pid_arg = pidfile.to_string_lossy().to_string();
     let args = tunnel_args(
         sshd.peer(),
-        &["-f", "--pidfile", &pid_arg, "-L", &l, "-D", &d],
+        &["--json", "-f", "--pidfile", &pid_arg, "-L", &l, "-D", "0"],
     );
-    let (code, stderr) = Sshtun::run(&home, &args, Duration::from_secs(30));
+    let run = Sshtun::spawn(&home, &args).wait_run(Duration::from_secs(30));
     assert_eq!(
-        code,
+        run.code,
         Some(0),
-        "the -f parent's exit code; stderr:\n{stderr}"
+        "the -f parent's exit code; stderr:\n{}",
+        run.stderr
     );
     let child = Background::from_pidfile(&pidfile);
+    let (port, socks) = (
+        events::ready_addr(&run.stdout, &format!("-L {l}")).expect("forward_ready for -L"),
+        events::ready_addr(&run.stdout, "-D 0").expect("forward_ready for -D"),
+    );
 
     // No waiting: the listeners accept the moment the parent has exited.
-    let stream = TcpStream::connect(lo(port)).expect("-L accepts right after -f returns");
+    let stream = TcpStream::connect(port).expect("-L accepts right after -f returns");
     assert_echoes(stream, &random_bytes(MIB, 51));
-    assert_echoes(socks_open(lo(socks), echo), &random_bytes(MIB, 52));
+    assert_echoes(socks_open(socks, echo), &random_bytes(MIB, 52));
     assert!(child.is_running(), "the background sshtun is still running");
-    drop(child);
     assert!(
-        wait_for_closed(lo(port), Duration::from_secs(5)),
-        "-L still listens after the background sshtun was stopped"
+        child.stop(),
+        "the background sshtun ignored SIGTERM for 5 s"
     );
 }
 
 #[test]
 fn background_exits_255_when_the_connection_fails() {
     let home = Home::bare();
-    let closed = free_port().to_string();
+    let nothing_listens = closed_port();
+    let closed = nothing_listens.port().to_string();
     let args = [
         "-f",
         "-N",

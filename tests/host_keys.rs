@@ -61,15 +61,15 @@ fn accept_new_records_the_key_and_a_strict_second_run_accepts_it() {
     let echo = echo_server("127.0.0.1:0");
 
     for (run, mode) in ["accept-new", "yes"].into_iter().enumerate() {
-        let port = free_port();
-        let l = spec(port, echo);
+        let l = spec(0, echo);
         let shkc = format!("StrictHostKeyChecking={mode}");
         let args = tunnel_args(sshd.peer(), &["-o", &shkc, "-L", &l]);
-        let mut tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
+        let mut tun = Sshtun::start(&home, &args);
         // What accept-new says when it records the key, as ssh does.
         tun.allow_log("Permanently added '[127.0.0.1]:");
         let data = random_bytes(1000, run as u64);
-        assert_eq!(echo_roundtrip(open(lo(port)), data.clone()), digest(&data));
+        let addr = tun.addr(&format!("-L {l}"));
+        assert_eq!(echo_roundtrip(open(addr), data.clone()), digest(&data));
         assert_clean_exit(tun);
         if run == 0 {
             assert_recorded(&sshd, &home);
@@ -102,8 +102,7 @@ fn assert_recorded(sshd: &Sshd, home: &Home) {
 #[test]
 fn ask_on_a_terminal_records_on_yes_and_refuses_on_no() {
     let Some((sshd, home)) = setup() else { return };
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
+    let l = spec(0, echo_server("127.0.0.1:0"));
     let args: Vec<String> = tunnel_args(sshd.peer(), &["-L", &l]);
     let question = "Are you sure you want to continue connecting (yes/no)? ";
 

@@ -48,10 +48,10 @@ fn exchange(proxy: SocketAddr, input: &[u8]) -> Vec<u8> {
 }
 
 fn proxy(sshd: &Sshd, home: &Home) -> (Sshtun, SocketAddr) {
-    let port = free_port();
-    let d = port.to_string();
-    let args = tunnel_args(sshd.peer(), &["-v", "-D", &d]);
-    (Sshtun::spawn_ready(home, &args, &[lo(port)]), lo(port))
+    let args = tunnel_args(sshd.peer(), &["-v", "-D", "0"]);
+    let tun = Sshtun::start(home, &args);
+    let addr = tun.addr("-D 0");
+    (tun, addr)
 }
 
 fn assert_proxy_still_works(socks: SocketAddr, echo: SocketAddr, seed: u64) {

@@ -46,14 +46,14 @@ fn assert_relayed(bastion: &Sshd, to: &Sshd) {
 /// Runs a -L tunnel with `extra` before the destination `target`, sends 1 MiB
 /// through an echo server, and exits cleanly.
 fn assert_tunnel_echoes(home: &Home, extra: &[&str], dest: &[String]) {
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
+    let l = spec(0, echo_server("127.0.0.1:0"));
     let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    args.extend(["-L".to_string(), l]);
+    args.extend(["-L".to_string(), l.clone()]);
     args.extend(dest.iter().cloned());
-    let tun = Sshtun::spawn_ready(home, &args, &[lo(port)]);
+    let tun = Sshtun::start(home, &args);
     let data = random_bytes(MIB, 7);
-    assert_eq!(echo_roundtrip(open(lo(port)), data.clone()), digest(&data));
+    let addr = tun.addr(&format!("-L {l}"));
+    assert_eq!(echo_roundtrip(open(addr), data.clone()), digest(&data));
     assert_clean_exit(tun);
 }
 
@@ -219,12 +219,10 @@ fn proxy_command_is_killed_when_the_session_ends() {
         bastion.port(),
         bastion.peer().user
     );
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
-    let tun = Sshtun::spawn_ready(
+    let l = spec(0, echo_server("127.0.0.1:0"));
+    let tun = Sshtun::start(
         &home,
         &tunnel_args(target.peer(), &["-o", &command, "-L", &l]),
-        &[lo(port)],
     );
     let pid: i32 = std::fs::read_to_string(&pid_file)
         .unwrap()

@@ -42,10 +42,10 @@ fn exchange(stream: &mut TcpStream, seed: u64) {
 fn running_out_of_descriptors_neither_crashes_nor_spins_and_recovers() {
     let Some((sshd, home)) = setup() else { return };
     let echo = echo_server("127.0.0.1:0");
-    let port = free_port();
-    let l = spec(port, echo);
-    let mut tun = Sshtun::spawn_ready(&home, &tunnel_args(sshd.peer(), &["-L", &l]), &[lo(port)]);
+    let l = spec(0, echo);
+    let mut tun = Sshtun::start(&home, &tunnel_args(sshd.peer(), &["-L", &l]));
     tun.allow_log("out of file descriptors, pausing accept");
+    let port = tun.port(&format!("-L {l}"));
     let pid = tun.pid();
     limit_open_files(pid, LIMIT);
     let mut flows: Vec<TcpStream> = (0..3).map(|_| open(lo(port))).collect();

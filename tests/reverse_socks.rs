@@ -53,7 +53,8 @@ fn reverse_socks_carries_socks5_socks4_and_4a() {
     assert_echoes(stream, &random_bytes(MIB, 94));
 
     // A target nothing listens on: the SOCKS error reply, not a bare close.
-    let (_, rep) = socks_connect(proxy, lo(free_port())).unwrap();
+    let closed = closed_port();
+    let (_, rep) = socks_connect(proxy, closed.addr).unwrap();
     assert_eq!(
         rep, REP_CONNECTION_REFUSED,
         "SOCKS5 reply for a closed port"

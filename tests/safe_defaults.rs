@@ -70,13 +70,17 @@ fn reachable(addr: SocketAddr) -> bool {
 fn forwards_without_bind_address_listen_on_loopback_only() {
     let Some((sshd, home)) = setup() else { return };
     let echo = echo_server("127.0.0.1:0");
-    let (l, d, r, g) = (free_port(), free_port(), free_port(), free_port());
-    let (l_spec, r_spec) = (spec(l, echo), spec(r, echo));
-    let d_spec = d.to_string();
-    let tun = Sshtun::spawn_ready(
+    // No bind address anywhere: that is what this test is about (-R included,
+    // so the server picks its default, localhost).
+    let (l_spec, r_spec) = (spec(0, echo), spec(0, echo));
+    let tun = Sshtun::start(
         &home,
-        &tunnel_args(sshd.peer(), &["-L", &l_spec, "-D", &d_spec, "-R", &r_spec]),
-        &[lo(l), lo(d), lo(r)],
+        &tunnel_args(sshd.peer(), &["-L", &l_spec, "-D", "0", "-R", &r_spec]),
+    );
+    let (l, d, r) = (
+        tun.port(&format!("-L {l_spec}")),
+        tun.port("-D 0"),
+        tun.port(&format!("-R {r_spec}")),
     );
     for (what, port) in [("-L", l), ("-D", d), ("-R (on the server)", r)] {
         let addrs = listening_addresses(port);
@@ -89,12 +93,9 @@ fn forwards_without_bind_address_listen_on_loopback_only() {
     }
 
     // The positive control: -g binds every interface, as ssh does.
-    let g_spec = spec(g, echo);
-    let wide = Sshtun::spawn_ready(
-        &home,
-        &tunnel_args(sshd.peer(), &["-g", "-L", &g_spec]),
-        &[lo(g)],
-    );
+    let g_spec = spec(0, echo);
+    let wide = Sshtun::start(&home, &tunnel_args(sshd.peer(), &["-g", "-L", &g_spec]));
+    let g = wide.port(&format!("-L {g_spec}"));
     let wide_addrs = listening_addresses(g);
     println!("-g -L port {g} listens on {wide_addrs:?}");
     assert!(wide_addrs.iter().any(IpAddr::is_unspecified));
@@ -197,7 +198,8 @@ fn agent_and_x11_forwarding_flags_do_not_exist() {
 fn names_with_shell_metacharacters_are_refused_before_connecting() {
     let home = Home::bare();
     // Nothing listens here: an attempt to connect would fail with 255 instead.
-    let port = free_port().to_string();
+    let closed = closed_port();
+    let port = closed.port().to_string();
     let cases: [(&[&str], i32, &str); 6] = [
         (&["host;reboot"], 3, "shell character ';'"),
         (&["$(id)@host"], 3, "bad user name"),
@@ -232,7 +234,7 @@ fn passphrase_typed_at_the_prompt_never_reaches_the_log_even_at_trace() {
     let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
     std::fs::write(&sshd.peer().authorized_keys, public).unwrap();
 
-    let mut args = vec!["-vvv".to_string(), "-D".into(), free_port().to_string()];
+    let mut args = vec!["-vvv".to_string(), "-D".into(), "0".into()];
     args.extend(sshd.peer().dest_args());
     let run = answer_prompt(&home, &args, "Enter passphrase for key", PASSPHRASE);
     assert!(run.stderr.contains("ready:"), "stderr:\n{}", run.stderr);

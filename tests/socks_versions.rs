@@ -10,12 +10,10 @@ use support::*;
 fn dynamic_forward_speaks_socks4_4a_and_5_on_one_port() {
     let Some((sshd, home)) = setup() else { return };
     let echo = echo_server("127.0.0.1:0");
-    let port = free_port();
-    let d = port.to_string();
-    let mut tun = Sshtun::spawn_ready(&home, &tunnel_args(sshd.peer(), &["-D", &d]), &[lo(port)]);
+    let mut tun = Sshtun::start(&home, &tunnel_args(sshd.peer(), &["-D", "0"]));
     // The closed-port case at the end is logged; that is what it provokes.
     tun.allow_log("could not open a channel to");
-    let socks = lo(port);
+    let socks = tun.addr("-D 0");
 
     let (stream, rep) = socks4_connect(socks, echo, None).expect("SOCKS4 CONNECT");
     assert_eq!(rep, SOCKS4_GRANTED, "SOCKS4 reply");
@@ -28,8 +26,8 @@ fn dynamic_forward_speaks_socks4_4a_and_5_on_one_port() {
     let stream = socks_open(socks, SocksTarget::Domain("localhost".into(), echo.port()));
     assert_echoes(stream, &random_bytes(MIB, 43));
 
-    let closed = lo(free_port());
-    let (_, rep) = socks4_connect(socks, closed, None).expect("SOCKS4 reply to a closed port");
+    let closed = closed_port();
+    let (_, rep) = socks4_connect(socks, closed.addr, None).expect("SOCKS4 reply to a closed port");
     assert_eq!(rep, SOCKS4_REJECTED, "SOCKS4 reply for a refused target");
     assert_clean_exit(tun);
 }

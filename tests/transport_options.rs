@@ -15,13 +15,13 @@ fn debug_sshd() -> Option<(Sshd, Home)> {
 }
 
 fn run_echo(home: &Home, sshd: &Sshd, extra: &[&str]) {
-    let port = free_port();
-    let l = spec(port, echo_server("127.0.0.1:0"));
+    let l = spec(0, echo_server("127.0.0.1:0"));
     let mut args = extra.to_vec();
     args.extend(["-L", &l]);
-    let tun = Sshtun::spawn_ready(home, &tunnel_args(sshd.peer(), &args), &[lo(port)]);
+    let tun = Sshtun::start(home, &tunnel_args(sshd.peer(), &args));
     let data = random_bytes(MIB, 12);
-    assert_eq!(echo_roundtrip(open(lo(port)), data.clone()), digest(&data));
+    let addr = tun.addr(&format!("-L {l}"));
+    assert_eq!(echo_roundtrip(open(addr), data.clone()), digest(&data));
     assert_clean_exit(tun);
 }
 

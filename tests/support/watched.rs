@@ -63,6 +63,20 @@ impl Sshtun {
     }
 }
 
+impl Sshtun {
+    /// [`Sshtun::wait_exit`] with stdout too (no listen tracing): for a run
+    /// whose `--json` events the test reads after it exited, e.g. `-f`.
+    pub fn wait_run(self, timeout: Duration) -> Run {
+        let (code, (_, stdout, stderr)) = self.finish(timeout, None);
+        Run {
+            code,
+            stdout,
+            stderr,
+            listened: Vec::new(),
+        }
+    }
+}
+
 fn strings<S: AsRef<str>>(args: &[S]) -> Vec<String> {
     args.iter().map(|a| a.as_ref().to_string()).collect()
 }
