@@ -23,6 +23,22 @@ pub fn own_session(cmd: &mut Command) -> &mut Command {
     }
 }
 
+/// [`own_session`], and SIGKILL when the thread that spawned it ends (for a
+/// test, the test's own thread): a server process cannot outlive a test binary
+/// killed by CI's timeout, which runs no Drop. For servers only: sshd rewrites
+/// its environment with its process title, so `.ci/run`'s sweep by
+/// environment cannot find it.
+pub fn own_session_dying_with_test(cmd: &mut Command) -> &mut Command {
+    // SAFETY: setsid and prctl are async-signal-safe and touch no Rust state.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        })
+    }
+}
+
 /// Runs `cmd` with `input` on stdin and returns its output; panics (naming the
 /// command and what it printed so far) if it runs longer than `timeout`.
 pub fn output_within(cmd: &mut Command, input: &[u8], timeout: Duration) -> Output {

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::cleanup::kill_group;
-use super::command::own_session;
+use super::command::own_session_dying_with_test;
 use super::peer::{known_hosts_line, wait_for_banner, whoami};
 use super::{Peer, keygen};
 
@@ -65,7 +65,9 @@ impl ServeBuilder {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log));
-        let mut child = own_session(&mut cmd).spawn().expect("start sshtun serve");
+        let mut child = own_session_dying_with_test(&mut cmd)
+            .spawn()
+            .expect("start sshtun serve");
         let read_log = || std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
         // The first stdout line is "listening on 127.0.0.1:PORT", read on a
         // thread so a server that never prints it fails the test in time.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 use super::cleanup::kill_tree;
-use super::command::own_session;
+use super::command::own_session_dying_with_test;
 use super::peer::{known_hosts_line, wait_for_banner, whoami};
 use super::{KeyPair, Peer, keygen};
 
@@ -218,5 +218,7 @@ fn spawn(config: &Path, log: &PathBuf) -> Child {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log_file));
-    own_session(&mut cmd).spawn().expect("start sshd")
+    own_session_dying_with_test(&mut cmd)
+        .spawn()
+        .expect("start sshd")
 }
