@@ -39,7 +39,10 @@ fn without_f_sshtun_reads_the_users_config_and_puts_its_socket_in_the_runtime_di
     let socket = home.runtime_dir().join("sshtun/viaconfig.sock");
     assert!(socket.exists(), "no control socket at {}", socket.display());
     let status = support::up::request(&socket, r#"{"cmd":"status"}"#).expect("status answer");
-    assert_eq!(status["result"]["tunnels"][0]["name"], "viaconfig", "{status}");
+    assert_eq!(
+        status["result"]["tunnels"][0]["name"], "viaconfig",
+        "{status}"
+    );
     assert_clean_exit(tun);
     assert!(!socket.exists(), "control socket left behind");
 }
