@@ -151,6 +151,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64), help_heading = "Persistence")]
     pub sessions: u16,
 
+    /// Channels one SSH session may have open or opening; more connections wait to be accepted (OpenSSH allows 16384)
+    #[arg(long, value_name = "N", default_value_t = crate::session::channels::DEFAULT_MAX_CHANNELS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16_384), help_heading = "Buffering")]
+    pub max_channels: usize,
+
+    #[command(flatten)]
+    pub buffers: crate::bridge::limits::BufferArgs,
+
     /// One JSON object per event on stdout: connecting, forward_ready, ready, ...
     #[arg(long, help_heading = "Scripting")]
     pub json: bool,

@@ -69,6 +69,10 @@ pub struct TunnelConfig {
     pub stdio_forward: Option<(String, u16)>,
     /// The `-F` value, so jump hosts read the same configuration files.
     pub config_file: Option<String>,
+    /// Channels one session may have open or opening (`--max-channels`).
+    pub max_channels: usize,
+    /// RekeyLimit, when configured.
+    pub rekey_limit: Option<crate::ssh_config::values::RekeyLimit>,
 }
 
 /// Algorithm lists as written in ssh_config (`+`/`-`/`^` prefixes included);
@@ -95,6 +99,7 @@ impl TunnelConfig {
         let mut config =
             Self::build(options, &ctx, cli.config_file.as_deref(), 0).context(Failure::Config)?;
         config.stdio_forward = cli.stdio_forward.clone();
+        config.max_channels = cli.run.max_channels;
         Ok(config)
     }
 
@@ -203,6 +208,8 @@ impl TunnelConfig {
             certificate_files,
             stdio_forward: None,
             config_file: config_file.map(str::to_string),
+            max_channels: crate::session::channels::DEFAULT_MAX_CHANNELS,
+            rekey_limit: options.rekey_limit,
             original_host: ctx.original_host.clone(),
             host,
             port: options.port.unwrap_or(22),

@@ -1,9 +1,16 @@
 //! The link between forwards and SSH sessions. Forwards never hold a session
 //! themselves: they ask the [`Link`] for one per connection, so sessions can be
 //! replaced after a reconnect, and new connections are spread over several
-//! sessions (`--sessions N`) round-robin. While every session is down, a new
-//! connection waits a bounded time for one to come back, then is refused.
+//! sessions (`--sessions N`). While every session is down, a new connection
+//! waits a bounded time for one to come back, then is refused.
+//!
+//! Each connection's channel is counted against its session's bound
+//! ([`ChannelBudget`]): a connection takes a [`ChannelLease`] with its
+//! session, listeners wait for room before accepting, and new connections
+//! prefer a session none of whose connections is paused by a slow reader
+//! (see [`crate::bridge`]), then round-robin.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,12 +20,37 @@ use russh::client::Handle;
 use tokio::sync::Notify;
 
 use crate::session::ClientHandler;
+use crate::session::channels::{self, ChannelBudget, ChannelLease};
 
 /// A shared, authenticated SSH session.
-pub type SessionHandle = Arc<Handle<ClientHandler>>;
+pub type SessionHandle = Arc<LiveSession>;
 
 /// How long a connection arriving while the link is down waits for a session.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+
+/// An authenticated session and its channel count.
+pub struct LiveSession {
+    handle: Handle<ClientHandler>,
+    channels: Arc<ChannelBudget>,
+}
+
+impl LiveSession {
+    pub fn new(handle: Handle<ClientHandler>, channels: Arc<ChannelBudget>) -> Self {
+        LiveSession { handle, channels }
+    }
+
+    /// The session's channel count and bound.
+    pub fn channels(&self) -> &Arc<ChannelBudget> {
+        &self.channels
+    }
+}
+
+impl Deref for LiveSession {
+    type Target = Handle<ClientHandler>;
+    fn deref(&self) -> &Self::Target {
+        &self.handle
+    }
+}
 
 /// The current sessions of one tunnel, one slot per `--sessions`.
 pub struct Link {
@@ -75,11 +107,28 @@ impl Link {
         guard.as_ref().filter(|h| !h.is_closed()).cloned()
     }
 
-    /// The next live session, round-robin, without waiting.
-    pub fn try_session(&self) -> Option<SessionHandle> {
+    /// Live sessions, starting at the next one in round-robin order.
+    fn rotation(&self) -> Vec<SessionHandle> {
         let n = self.slots.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
-        (0..n).find_map(|i| self.get((start + i) % n))
+        (0..n).filter_map(|i| self.get((start + i) % n)).collect()
+    }
+
+    /// The next live session, round-robin, without waiting.
+    pub fn try_session(&self) -> Option<SessionHandle> {
+        self.rotation().into_iter().next()
+    }
+
+    /// A live session with room for one more channel, and the lease that
+    /// counts it: sessions with no paused connection first. None when no
+    /// session is live, or every live one is at its bound.
+    fn try_lease(&self) -> Option<(SessionHandle, ChannelLease)> {
+        let live = self.rotation();
+        let unpaused = live.iter().filter(|s| s.channels.load.paused() == 0);
+        let paused = live.iter().filter(|s| s.channels.load.paused() > 0);
+        unpaused
+            .chain(paused)
+            .find_map(|s| s.channels.try_lease().map(|lease| (s.clone(), lease)))
     }
 
     /// A live session, waiting up to the link's bound while none is up.
@@ -97,6 +146,36 @@ impl Link {
                 _ = nap => {}
                 _ = tokio::time::sleep_until(deadline) => return self.try_session(),
             }
+        }
+    }
+
+    /// A session for one new connection and the lease of its channel. Waits
+    /// up to the link's bound while no session is up, and for as long as it
+    /// takes while every session is at its channel bound.
+    pub async fn lease(&self) -> Option<(SessionHandle, ChannelLease)> {
+        loop {
+            if let Some(leased) = self.try_lease() {
+                return Some(leased);
+            }
+            if self.live() == 0 {
+                self.session().await?;
+                continue;
+            }
+            channels::some_channel_freed().await;
+        }
+    }
+
+    /// Resolves when a new connection could get a channel at once, or when
+    /// no session is up (the connection then waits in [`Self::lease`]):
+    /// listeners call it before accepting, so connections beyond every
+    /// session's bound wait in the kernel's backlog, not in sshtun.
+    pub async fn room_for_a_connection(&self) {
+        loop {
+            let live = self.rotation();
+            if live.is_empty() || live.iter().any(|s| s.channels.has_room()) {
+                return;
+            }
+            channels::some_channel_freed().await;
         }
     }
 }

@@ -7,6 +7,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     // Each forwarded connection is a descriptor; the soft default is too low.
     sshtun::rlimit::raise_nofile();
+    let buffers = match &cli.command {
+        Some(Command::Serve(args)) => &args.buffers,
+        Some(Command::Up(args)) => &args.buffers,
+        _ => &cli.run.buffers,
+    };
+    sshtun::bridge::limits::set(buffers.limits());
     match cli.command {
         Some(Command::Serve(args)) => ExitCode::from(sshtun::serve::main(args)),
         Some(Command::Up(args)) => ExitCode::from(sshtun::up::main(args)),

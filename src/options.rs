@@ -7,7 +7,9 @@ use std::time::Duration;
 use crate::spec::ForwardSpec;
 use crate::ssh_config::keywords;
 use crate::ssh_config::parse::split_args;
-use crate::ssh_config::values::{parse_forward, parse_seconds, single};
+use crate::ssh_config::values::{
+    RekeyLimit, parse_forward, parse_rekey_limit, parse_seconds, single,
+};
 
 /// StrictHostKeyChecking, as in ssh_config(5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,6 +86,7 @@ pub struct Options {
     pub stream_local_bind_unlink: Option<bool>,
     pub stream_local_bind_mask: Option<u32>,
     pub ignore_unknown: Option<String>,
+    pub rekey_limit: Option<RekeyLimit>,
 }
 
 /// Splits `Key=Value`, `Key = Value` or `Key Value`.
@@ -247,6 +250,7 @@ impl Options {
                 set_once(&mut self.stream_local_bind_mask, mask)
             }
             "ignoreunknown" => set_once(&mut self.ignore_unknown, text()?),
+            "rekeylimit" => set_once(&mut self.rekey_limit, parse_rekey_limit(key, &args)?),
             k if keywords::is_ignored(k) => {}
             _ => return Err(format!("unsupported option '{key}'")),
         }

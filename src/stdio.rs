@@ -7,9 +7,11 @@
 
 use std::sync::Arc;
 
+use std::pin::Pin;
+use std::task::{Context as TaskContext, Poll, ready};
+
 use anyhow::{Context, Result, anyhow};
-use russh::ChannelMsg;
-use tokio::io::{AsyncWriteExt, stdin, stdout};
+use tokio::io::{AsyncWrite, Stdin, Stdout, stdin, stdout};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
@@ -65,60 +67,87 @@ pub async fn run(config: &TunnelConfig) -> Result<()> {
     .with_context(|| format!("stdio forwarding to {host}:{port} failed"))
     .context(Failure::Forward)?;
     debug!("-W {host}:{port}: forwarding stdin and stdout");
-
-    let (mut reader, writer) = channel.split();
-    let up = tokio::spawn(async move {
-        let mut channel_in = writer.make_writer();
-        match tokio::io::copy(&mut stdin(), &mut channel_in).await {
-            Ok(n) => debug!("stdin EOF after {n} bytes; sending EOF"),
-            Err(e) => debug!("stdin to the channel stopped: {e}"),
-        }
-        let _ = channel_in.shutdown().await;
-    });
-    let mut out = stdout();
-    let mut stdout_open = true;
-    let closed = loop {
-        match reader.wait().await {
-            Some(ChannelMsg::Data { data }) if stdout_open => {
-                if let Err(e) = write_out(&mut out, &data).await {
-                    // Like ssh: the reader went away; stop sending it anything.
-                    debug!("stdout closed: {e}");
-                    stdout_open = false;
-                }
-            }
-            Some(ChannelMsg::Eof) if stdout_open => {
-                debug!("channel EOF; closing stdout");
-                let _ = out.flush().await;
-                close_stdout();
-                stdout_open = false;
-            }
-            Some(ChannelMsg::Close) => break true,
-            Some(_) => {}
-            None => break false,
-        }
-    };
-    up.abort();
-    if stdout_open {
-        let _ = out.flush().await;
-    }
+    let joined = crate::bridge::join(Stdio::default(), channel, None).await;
     let _ = handle
         .disconnect(russh::Disconnect::ByApplication, "", "en")
         .await;
-    if closed {
-        Ok(())
-    } else {
-        Err(anyhow!(
-            "connection to {} lost: {}",
-            config.address(),
+    match joined {
+        Ok((up, down)) => {
+            debug!("-W {host}:{port}: done after {up} bytes out, {down} bytes in");
+            Ok(())
+        }
+        // The reader of stdout went away: like ssh, that is the end, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow!(
+            "stdio forwarding to {host}:{port} was cut: {e} ({})",
             end.reason()
         ))
-        .context(Failure::Connect)
+        .context(Failure::Connect),
     }
 }
 
-async fn write_out(out: &mut tokio::io::Stdout, data: &[u8]) -> std::io::Result<()> {
-    out.write_all(data).await?;
-    out.flush().await
+/// stdin and stdout as the bridge's local stream. Shutting the write side
+/// closes stdout, so its reader sees EOF while stdin stays open.
+#[derive(Default)]
+struct Stdio {
+    stdin: Option<Stdin>,
+    stdout: StdoutHalf,
+}
+
+impl crate::bridge::Socket for Stdio {
+    type Read<'a> = &'a mut Stdin;
+    type Write<'a> = &'a mut StdoutHalf;
+    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
+        (self.stdin.get_or_insert_with(stdin), &mut self.stdout)
+    }
+    /// A pipe has no abortive close: the exit status tells.
+    fn abort_on_close(&self) {}
+}
+
+/// stdout, closed (pointed at /dev/null) on shutdown.
+struct StdoutHalf {
+    out: Stdout,
+    /// Bytes tokio took from the last write, not yet flushed.
+    accepted: Option<usize>,
+}
+
+impl Default for StdoutHalf {
+    fn default() -> Self {
+        StdoutHalf {
+            out: stdout(),
+            accepted: None,
+        }
+    }
+}
+
+impl AsyncWrite for StdoutHalf {
+    /// A write completes only once flushed: tokio hands stdout writes to
+    /// std's line-buffered stdout, which keeps bytes without a newline until
+    /// flushed, and the bridge flushes only at the end. If the caller gives
+    /// up while the flush runs, its next write must start with the same bytes
+    /// (the bridge's queue front is unchanged until a write completes).
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        data: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.accepted.is_none() {
+            let n = ready!(Pin::new(&mut self.out).poll_write(cx, data))?;
+            self.accepted = Some(n);
+        }
+        ready!(Pin::new(&mut self.out).poll_flush(cx))?;
+        Poll::Ready(Ok(self.accepted.take().unwrap_or(0)))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.out).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+        ready!(Pin::new(&mut self.out).poll_flush(cx))?;
+        close_stdout();
+        Poll::Ready(Ok(()))
+    }
 }
 
 /// Closes stdout so its reader sees EOF while stdin stays open; fd 1 then

@@ -3,13 +3,14 @@
 //! must not make sshtun's memory grow without bound.
 //!
 //! russh acknowledges window on receipt and its session loop awaits a bounded
-//! per-channel queue, so without sshtun's per-connection drain (src/bridge.rs)
+//! per-channel queue, so without sshtun's per-connection backlog (src/bridge)
 //! the stalled channel's queue fills, the session loop blocks, and the healthy
-//! connection below never finishes.
+//! connection below never finishes. With it, the stalled connection's bytes
+//! wait in memory up to its tier, then on disk, and nothing is reset before
+//! the stall timeout (tests/bytepath_ends.rs covers that reset).
 
 mod support;
 
-use std::io::Read;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -19,15 +20,18 @@ use support::*;
 
 /// What the healthy connection pulls each time.
 const SIZE: usize = 64 * MIB;
-/// The firehose's output at full pace before the test calls the connection
-/// stalled: more than russh's queue (100 packets of 32 KiB), the SSH window
-/// (2 MiB) and the socket buffers together, so without the drain the session
-/// is frozen by then; well under sshtun's 16 MiB per-connection cap.
-const FILL: u64 = 10 * MIB as u64;
-/// sshtun's per-connection buffer cap (bridge::CONNECTION_CAP).
-const CAP_MIB: u64 = 16;
+/// What the far end of the stalled connection must have sent before the
+/// healthy pulls start: more than russh's queue (100 packets of 32 KiB), the
+/// socket buffers and sshtun's in-memory tier (4 MiB) together, so the bytes
+/// are on disk by then and, without the backlog, the session would be frozen.
+const FILL: u64 = 24 * MIB as u64;
+/// How much more the far end sends flat out during the healthy pulls.
+const MORE: u64 = 64 * MIB as u64;
 /// How long the healthy connection may make no progress at all.
 const FROZEN: Duration = Duration::from_secs(15);
+/// RSS growth allowed with one stalled connection holding tens of MiB: its
+/// in-memory tier, the session's buffers, allocator slack.
+const RSS_BOUND_MIB: u64 = 48;
 
 /// Pulls the source through the forward; panics if it stops for [`FROZEN`].
 fn timed_pull(addr: SocketAddr, want: &Received, what: &str) -> Duration {
@@ -49,9 +53,7 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
     let (pa, pb) = (free_port(), free_port());
     let (la, lb) = (spec(pa, hose.addr), spec(pb, source));
     let args = tunnel_args(sshd.peer(), &["-L", &la, "-L", &lb]);
-    let mut tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
-    // The warning about the stalled connection is what this test provokes.
-    tun.allow_log("stopped reading");
+    let tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
     let pid = tun.pid();
     let want = digest(&random_bytes(SIZE, 7));
 
@@ -61,82 +63,49 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
         .min()
         .unwrap();
     let rss_base = rss_kib(pid);
-
-    // Connection A: nobody reads it, the far end sends flat out, then keeps trickling.
-    let mut stalled = connect_small_rcvbuf(lo(pa));
-    let filled = wait_until(Duration::from_secs(20), || hose.sent() >= FILL);
-    hose.set_pace(Pace::Trickle);
-    println!(
-        "stalled connection: far end sent {:.1} MiB",
-        hose.sent() as f64 / MIB as f64
-    );
-    assert!(
-        filled,
-        "the far end sent only {:.1} MiB of {} MiB in 20 s: the connection is not stalled \
-         behind full buffers, so the test proves nothing",
-        hose.sent() as f64 / MIB as f64,
-        FILL / MIB as u64
-    );
     let peak = RssPeak::start(pid);
 
-    // The healthy connection while A is stalled.
+    // Connection A: nobody reads it; the far end sends flat out.
+    let _stalled = connect_small_rcvbuf(lo(pa));
+    assert!(
+        wait_until(Duration::from_secs(30), || hose.sent() >= FILL),
+        "the far end sent only {} bytes into the stalled connection",
+        hose.sent()
+    );
+    let before = hose.sent();
+
+    // The healthy connection while A is stalled and still fed.
     let busy = (0..2)
         .map(|_| timed_pull(lo(pb), &want, "pull while another connection is stalled"))
         .min()
         .unwrap();
-    // A figure, not a pass/fail threshold: throughput on a shared machine is a
-    // benchmark's business. What fails here is a frozen session (FROZEN).
-    let (solo_rate, busy_rate) = (mib_per_s(SIZE, solo), mib_per_s(SIZE, busy));
-    let ratio = busy_rate / solo_rate;
+    assert!(
+        wait_until(Duration::from_secs(30), || hose.sent() >= before + MORE),
+        "the stalled connection's far end stopped being read: {} MiB after the fill",
+        (hose.sent() - before) >> 20
+    );
     println!(
-        "healthy connection: solo {solo_rate:.0} MiB/s, beside a stalled one {busy_rate:.0} MiB/s, ratio {ratio:.2}"
+        "healthy connection: solo {:.0} MiB/s, beside a stalled one {:.0} MiB/s (a figure, not a check); the stalled one was fed {} MiB",
+        mib_per_s(SIZE, solo),
+        mib_per_s(SIZE, busy),
+        hose.sent() >> 20
     );
     assert!(
-        !tun.stderr().contains("stopped reading"),
-        "the stalled connection was cut before the healthy one finished; the test proves nothing\n{}",
+        !tun.stderr().contains("resetting"),
+        "a connection was reset:\n{}",
         tun.stderr()
     );
 
-    // Flat out again: A's buffer reaches the cap and sshtun resets A alone.
-    hose.set_pace(Pace::Full);
-    assert!(
-        tun.wait_stderr("stopped reading", Duration::from_secs(30)),
-        "no warning about the stalled connection\n{}",
-        tun.stderr()
-    );
-    let line = tun
-        .stderr()
-        .lines()
-        .find(|l| l.contains("stopped reading"))
-        .unwrap()
-        .to_string();
-    println!("sshtun: {line}");
-    assert!(
-        line.contains(&format!("{CAP_MIB} MiB")),
-        "the warning names the cap"
-    );
-    assert!(line.contains(&pa.to_string()) || line.contains(&hose.addr.to_string()));
-    let mut sink = Vec::new();
-    let end = stalled.read_to_end(&mut sink);
-    assert!(
-        end.is_err(),
-        "the cut connection must end in a reset, not a clean EOF that hides the loss (read {} B)",
-        sink.len()
-    );
-
-    // The session is still up, and memory stayed bounded.
-    timed_pull(lo(pb), &want, "pull after the reset");
-    let peak = peak.finish();
-    let grown = peak.saturating_sub(rss_base) / 1024;
+    // Memory stayed bounded although the stalled connection holds far more.
+    let grown = peak.finish().saturating_sub(rss_base) / 1024;
     println!(
-        "sshtun RSS: {} MiB before the stall, peak {} MiB (+{grown} MiB; bound: cap {CAP_MIB} MiB + 32 MiB), {} MiB after",
-        rss_base / 1024,
-        peak / 1024,
-        rss_kib(pid) / 1024
+        "sshtun RSS: {} MiB before the stall, +{grown} MiB at peak (bound {RSS_BOUND_MIB} MiB)",
+        rss_base / 1024
     );
     assert!(
-        grown <= CAP_MIB + 32,
+        grown <= RSS_BOUND_MIB,
         "sshtun grew by {grown} MiB with one stalled connection"
     );
+    assert!(hose.sent() >> 20 > grown + 32, "the test proves nothing: too little was sent");
     assert_clean_exit(tun);
 }

@@ -1,52 +1,51 @@
-//! The far end → local socket direction of one connection. The channel is read
-//! as soon as data arrives, whatever the socket is doing, into a byte-counted
-//! queue that the socket writer empties; the queue's size is capped per
-//! connection and across the process (see the trade-off in [`super`]).
+//! The far end → local socket direction of one connection. The channel is
+//! read as soon as data arrives, whatever the socket is doing, into the
+//! connection's [`Backlog`] (memory, then disk); only when the backlog has no
+//! room does the downlink stop reading the channel, which pauses the session
+//! (see the tiers in [`super`]). A reader that takes nothing for the stall
+//! timeout while its bytes wait beyond memory is given up on.
 
-use std::collections::VecDeque;
-use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::io::{self, IoSlice};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use russh::{ChannelMsg, ChannelReadHalf};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+use tracing::debug;
 
-use super::{CONNECTION_CAP, PROCESS_CAP};
+use super::SessionLoad;
+use super::backlog::Backlog;
+use super::limits;
 
-/// Bytes waiting in every connection's queue, process-wide.
-static QUEUED: AtomicUsize = AtomicUsize::new(0);
+/// Chunks handed to one vectored socket write.
+const WRITE_CHUNKS: usize = 8;
 
 /// How the far end finished.
 pub enum Ended {
     /// It sent EOF; everything was written and the socket's write side shut.
-    /// The channel is handed back so its close can still be noticed.
-    Eof(ChannelReadHalf),
-    /// The channel closed (or the session ended); what had arrived was written.
+    Eof,
+    /// It closed the channel after EOF; everything was written.
     Closed,
 }
 
-/// Why the downlink gave up.
+/// Why the downlink gave up; every case but `Io` is an abortive end.
 pub enum Failed {
     /// Writing to the local socket failed.
     Io(io::Error),
-    /// A cap was exceeded: `queued` bytes waited for this connection's socket.
-    Full { queued: usize, cap: Cap },
-}
-
-/// Which cap was exceeded.
-#[derive(Debug, Clone, Copy)]
-pub enum Cap {
-    Connection,
-    Process,
-}
-
-impl Cap {
-    pub fn bytes(self) -> usize {
-        match self {
-            Cap::Connection => CONNECTION_CAP,
-            Cap::Process => PROCESS_CAP,
-        }
-    }
+    /// The session ended before the channel did: the stream was cut.
+    Lost,
+    /// The far end closed the channel without sending EOF first.
+    ClosedEarly,
+    /// Bytes spilled to disk could not be read back.
+    Spill(io::Error),
+    /// The local reader took nothing for `idle` while bytes waited beyond memory.
+    Stalled {
+        idle: Duration,
+        memory: usize,
+        spilled: u64,
+    },
 }
 
 impl From<io::Error> for Failed {
@@ -56,102 +55,109 @@ impl From<io::Error> for Failed {
 }
 
 /// Copies the channel's data to `socket` until the far end is done, counting
-/// the bytes written in `written`. The channel is polled on every turn, so the
-/// session never waits for this connection's socket.
+/// the bytes written in `written`.
 pub async fn run<W>(
-    mut rx: ChannelReadHalf,
+    rx: &mut ChannelReadHalf,
     mut socket: W,
     written: &AtomicU64,
+    load: Option<&SessionLoad>,
 ) -> Result<Ended, Failed>
 where
     W: AsyncWrite + Unpin,
 {
-    let mut queue = Queue::default();
+    let stall_timeout = limits::get().stall_timeout;
+    let mut backlog = Backlog::default();
+    let mut paused = Paused::new(load);
     let (mut eof, mut closed) = (false, false);
+    let mut last_progress = Instant::now();
+    let mut front: Vec<Bytes> = Vec::with_capacity(WRITE_CHUNKS);
     loop {
-        if (eof || closed) && queue.is_empty() {
-            // A failed shutdown only means the local side is already gone.
-            let _ = socket.shutdown().await;
-            return Ok(if closed {
-                Ended::Closed
-            } else {
-                Ended::Eof(rx)
-            });
+        if backlog.is_empty() {
+            if eof || closed {
+                // A failed shutdown only means the local side is already gone.
+                let _ = socket.shutdown().await;
+                return Ok(if closed { Ended::Closed } else { Ended::Eof });
+            }
+            // Nothing waits for the reader, so it cannot be stalled.
+            last_progress = Instant::now();
         }
+        let room = backlog.has_room();
+        let reading = !eof && !closed && room;
+        paused.set(!room && !eof && !closed);
+        let deadline = stall_timeout
+            .filter(|_| backlog.spilled() || !room)
+            .map(|t| last_progress + t);
+        backlog.front_chunks(&mut front, WRITE_CHUNKS);
+        let mut slices = [IoSlice::new(&[]); WRITE_CHUNKS];
+        for (slice, chunk) in slices.iter_mut().zip(&front) {
+            *slice = IoSlice::new(chunk);
+        }
+        let slices = &slices[..front.len()];
         tokio::select! {
-            msg = rx.wait(), if !closed => match msg {
-                Some(ChannelMsg::Data { data }) if !eof => queue.push(data)?,
+            msg = rx.wait(), if reading => match msg {
+                Some(ChannelMsg::Data { data }) => backlog.push(data),
                 Some(ChannelMsg::Eof) => eof = true,
-                Some(ChannelMsg::Close) | None => closed = true,
-                // Window adjustments, extended data, data after EOF: nothing to write.
+                Some(ChannelMsg::Close) if eof => closed = true,
+                Some(ChannelMsg::Close) => return Err(Failed::ClosedEarly),
+                None => return Err(Failed::Lost),
+                // Window adjustments, extended data: nothing to write.
                 Some(_) => {}
             },
-            n = socket.write(queue.front()), if !queue.is_empty() => {
+            n = socket.write_vectored(slices), if !slices.is_empty() => {
                 let n = n?;
                 if n == 0 {
                     return Err(io::Error::from(io::ErrorKind::WriteZero).into());
                 }
-                queue.consume(n);
+                backlog.consume(n).map_err(Failed::Spill)?;
                 written.fetch_add(n as u64, Ordering::Relaxed);
+                last_progress = Instant::now();
+            }
+            () = sleep_until(deadline), if deadline.is_some() => {
+                let (memory, spilled) = backlog.sizes();
+                return Err(Failed::Stalled {
+                    idle: last_progress.elapsed(),
+                    memory,
+                    spilled,
+                });
             }
         }
     }
 }
 
-/// Chunks received from the channel and not yet written, with their total
-/// counted here and in [`QUEUED`].
-#[derive(Default)]
-struct Queue {
-    chunks: VecDeque<Bytes>,
-    len: usize,
-}
-
-impl Queue {
-    fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    fn front(&self) -> &[u8] {
-        self.chunks.front().map(|c| &c[..]).unwrap_or(&[])
-    }
-
-    /// Queues `data`; fails when this connection or the process is over its cap.
-    fn push(&mut self, data: Bytes) -> Result<(), Failed> {
-        let n = data.len();
-        if n == 0 {
-            return Ok(());
-        }
-        self.chunks.push_back(data);
-        self.len += n;
-        let total = QUEUED.fetch_add(n, Ordering::Relaxed) + n;
-        let cap = if self.len > CONNECTION_CAP {
-            Cap::Connection
-        } else if total > PROCESS_CAP {
-            Cap::Process
-        } else {
-            return Ok(());
-        };
-        Err(Failed::Full {
-            queued: self.len,
-            cap,
-        })
-    }
-
-    /// Drops `n` written bytes from the front.
-    fn consume(&mut self, n: usize) {
-        if let Some(front) = self.chunks.front_mut() {
-            front.advance(n);
-            if front.is_empty() {
-                self.chunks.pop_front();
-            }
-        }
-        self.len -= n;
-        QUEUED.fetch_sub(n, Ordering::Relaxed);
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
-impl Drop for Queue {
+/// Counts this connection among its session's paused ones while it is.
+struct Paused<'a> {
+    load: Option<&'a SessionLoad>,
+    on: bool,
+}
+
+impl<'a> Paused<'a> {
+    fn new(load: Option<&'a SessionLoad>) -> Self {
+        Paused { load, on: false }
+    }
+
+    fn set(&mut self, on: bool) {
+        if on == self.on {
+            return;
+        }
+        self.on = on;
+        if on {
+            debug!("the local reader is behind and no buffer has room: pausing the channel");
+        }
+        if let Some(load) = self.load {
+            load.paused_changed(on);
+        }
+    }
+}
+
+impl Drop for Paused<'_> {
     fn drop(&mut self) {
-        QUEUED.fetch_sub(self.len, Ordering::Relaxed);
+        self.set(false);
     }
 }

@@ -25,7 +25,8 @@ pub async fn serve(
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) {
-    accept_loop(listener, shutdown, tasks, move |socket, peer| {
+    let accepting = link.clone();
+    accept_loop(listener, &accepting, shutdown, tasks, move |socket, peer| {
         let span = info_span!("socks", id = next_connection_id(), %peer);
         connection(socket, peer, link.clone(), stats.clone()).instrument(span)
     })
@@ -42,8 +43,9 @@ async fn connection(
     let request = match socks::read_request(socket).await {
         Ok(request) => request,
         Err(e) => {
+            // Health checks and port scans connect and close: not worth a warning.
             counted.failed();
-            warn!("closing SOCKS connection: {e:#}");
+            debug!("closing SOCKS connection: {e:#}");
             return;
         }
     };
@@ -51,8 +53,11 @@ async fn connection(
     debug!("CONNECT {host}:{port}");
     // Boxed: the open is large and would otherwise size every idle connection.
     match Box::pin(open_direct(&link, &host, port, peer)).await {
-        Ok(channel) => match request.succeed().await {
-            Ok(socket) => counted.finish(bridge::join_buffered(socket, channel).await),
+        Ok(opened) => match request.succeed().await {
+            Ok(socket) => {
+                let load = opened.lease.load();
+                counted.finish(bridge::join_buffered(socket, opened.channel, Some(load)).await)
+            }
             Err(e) => debug!("client went away before the reply: {e}"),
         },
         Err(e) => {
@@ -63,14 +68,59 @@ async fn connection(
     }
 }
 
-/// The SOCKS reply that best tells the client why the channel did not open.
+/// The SOCKS reply that best tells the client why the channel did not open,
+/// from the server's reason code and, for a failed connect, its text.
 fn reply_for(error: &OpenError) -> ReplyError {
     match error {
-        OpenError::Refused(ChannelOpenFailure::AdministrativelyProhibited) => {
+        OpenError::Refused(ChannelOpenFailure::AdministrativelyProhibited, _) => {
             ReplyError::ConnectionNotAllowed
         }
-        OpenError::Refused(ChannelOpenFailure::ConnectFailed) => ReplyError::HostUnreachable,
+        OpenError::Refused(ChannelOpenFailure::ConnectFailed, text) => {
+            connect_failure_reply(text.as_deref().unwrap_or(""))
+        }
         OpenError::TimedOut => ReplyError::TtlExpired,
         _ => ReplyError::GeneralFailure,
+    }
+}
+
+/// OpenSSH sends strerror() of its failed connect(2); the SOCKS5 reply codes
+/// (RFC 1928) have one for most of them.
+fn connect_failure_reply(text: &str) -> ReplyError {
+    let text = text.to_ascii_lowercase();
+    if text.contains("refused") {
+        ReplyError::ConnectionRefused
+    } else if text.contains("timed out") {
+        ReplyError::TtlExpired
+    } else if text.contains("network is unreachable") {
+        ReplyError::NetworkUnreachable
+    } else {
+        ReplyError::HostUnreachable
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_follow_the_servers_reason() {
+        let refused = |text: &str| {
+            reply_for(&OpenError::Refused(
+                ChannelOpenFailure::ConnectFailed,
+                Some(text.to_string()),
+            ))
+        };
+        assert!(matches!(refused("Connection refused"), ReplyError::ConnectionRefused));
+        assert!(matches!(refused("Connection timed out"), ReplyError::TtlExpired));
+        assert!(matches!(refused("Network is unreachable"), ReplyError::NetworkUnreachable));
+        assert!(matches!(refused("No route to host"), ReplyError::HostUnreachable));
+        assert!(matches!(
+            reply_for(&OpenError::Refused(ChannelOpenFailure::ConnectFailed, None)),
+            ReplyError::HostUnreachable
+        ));
+        assert!(matches!(
+            reply_for(&OpenError::Refused(ChannelOpenFailure::AdministrativelyProhibited, None)),
+            ReplyError::ConnectionNotAllowed
+        ));
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use fast_socks5::ReplyError;
 use russh::client::{ChannelOpenHandle, Msg};
 use russh::{Channel, ChannelOpenFailure};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UnixStream};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
@@ -17,26 +17,28 @@ use tracing::{debug, warn};
 use super::LOCAL_CONNECT_TIMEOUT;
 use super::remote::Route;
 use super::stats::ConnectionGuard;
+use crate::bridge::ChannelIo;
+use crate::session::channels::ChannelLease;
 use crate::spec::Endpoint;
 use crate::{bridge, socks};
 
-/// Copy buffer per direction for reverse SOCKS connections (as the bridge's).
-const COPY_BUFFER: usize = 64 * 1024;
-
-/// Serves one forwarded connection on `route`.
+/// Serves one forwarded connection on `route`; `lease` counts its channel
+/// against the session's bound until the connection ends.
 pub async fn serve_connection(
     channel: Channel<Msg>,
     reply: ChannelOpenHandle,
     route: Route,
     shutdown: CancellationToken,
+    lease: ChannelLease,
 ) {
     let stats = route.stats.clone();
     let counted = stats.open();
+    let load = Some(lease.load());
     let Some(target) = route.target.clone() else {
         reply.accept().await;
         tokio::select! {
             _ = shutdown.cancelled() => {}
-            _ = reverse_socks(channel, &route, &counted) => {}
+            _ = reverse_socks(channel, &route, &counted, &lease) => {}
         }
         return;
     };
@@ -47,11 +49,11 @@ pub async fn serve_connection(
     match connected {
         Ok(Local::Tcp(socket)) => {
             reply.accept().await;
-            counted.finish(bridge::join(socket, channel).await);
+            counted.finish(bridge::join(socket, channel, load).await);
         }
         Ok(Local::Unix(socket)) => {
             reply.accept().await;
-            counted.finish(bridge::join(socket, channel).await);
+            counted.finish(bridge::join(socket, channel, load).await);
         }
         Err(e) => {
             counted.failed();
@@ -90,9 +92,17 @@ fn timed_out(after: Duration) -> std::io::Error {
     )
 }
 
-/// The SOCKS side of a reverse dynamic forward, on an accepted channel.
-async fn reverse_socks(channel: Channel<Msg>, route: &Route, counted: &ConnectionGuard<'_>) {
-    let request = match socks::read_request(channel.into_stream()).await {
+/// The SOCKS side of a reverse dynamic forward, on an accepted channel: the
+/// handshake runs over the channel as a stream, then the connection goes
+/// through the bridge like every other.
+async fn reverse_socks(
+    channel: Channel<Msg>,
+    route: &Route,
+    counted: &ConnectionGuard<'_>,
+    lease: &ChannelLease,
+) {
+    let (rx, tx) = channel.split();
+    let request = match socks::read_request(ChannelIo::new(rx, tx)).await {
         Ok(request) => request,
         Err(e) => {
             counted.failed();
@@ -124,31 +134,30 @@ async fn reverse_socks(channel: Channel<Msg>, route: &Route, counted: &Connectio
         }
     };
     let _ = socket.set_nodelay(true);
-    match request.succeed().await {
-        Ok(client) => counted.finish(join_streams(client, socket).await),
-        Err(e) => debug!("client went away before the reply: {e}"),
-    }
+    let client = match request.succeed().await {
+        Ok(client) => client,
+        Err(e) => {
+            debug!("client went away before the reply: {e}");
+            return;
+        }
+    };
+    counted.finish(join_after_handshake(client, socket, lease).await);
 }
 
-/// Joins two streams as [`bridge::join`] joins a socket and a channel (here
-/// the channel is already a stream, read by the SOCKS handshake).
-async fn join_streams<A, B>(mut channel: A, mut socket: B) -> std::io::Result<(u64, u64)>
-where
-    A: AsyncRead + AsyncWrite + Unpin,
-    B: AsyncRead + AsyncWrite + Unpin,
-{
-    let result = tokio::io::copy_bidirectional_with_sizes(
-        &mut socket,
-        &mut channel,
-        COPY_BUFFER,
-        COPY_BUFFER,
-    )
-    .await;
-    match &result {
-        Ok((up, down)) => debug!(up, down, "connection closed"),
-        Err(e) => debug!("connection ended with an error: {e}"),
-    }
-    result
+/// Sends what the client sent after its request to the target, then joins
+/// the target and the channel through the bridge.
+async fn join_after_handshake(
+    client: tokio::io::BufReader<ChannelIo<Msg>>,
+    mut socket: TcpStream,
+    lease: &ChannelLease,
+) -> std::io::Result<(u64, u64)> {
+    let buffered = client.buffer().to_vec();
+    let (rx, tx, unread) = client.into_inner().into_parts().await;
+    socket.write_all(&buffered).await?;
+    socket.write_all(&unread).await?;
+    let early = (buffered.len() + unread.len()) as u64;
+    let (up, down) = bridge::join_halves(socket, rx, tx, Some(lease.load())).await?;
+    Ok((up, down + early))
 }
 
 /// The SOCKS reply for a failed local connect.

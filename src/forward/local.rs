@@ -25,7 +25,8 @@ pub async fn serve<L: Accept>(
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) {
-    accept_loop(listener, shutdown, tasks, move |socket, peer| {
+    let accepting = link.clone();
+    accept_loop(listener, &accepting, shutdown, tasks, move |socket, peer| {
         let span = info_span!("local", id = next_connection_id(), %peer, to = %target);
         connection(socket, peer, target.clone(), link.clone(), stats.clone()).instrument(span)
     })
@@ -44,7 +45,10 @@ async fn connection<S>(
     let counted = stats.open();
     // Boxed: the open is large and would otherwise size every idle connection.
     match Box::pin(open_endpoint(&link, &target, peer)).await {
-        Ok(channel) => counted.finish(bridge::join(socket, channel).await),
+        Ok(opened) => {
+            let load = opened.lease.load();
+            counted.finish(bridge::join(socket, opened.channel, Some(load)).await)
+        }
         Err(e) => {
             counted.failed();
             warn!("could not open a channel to {target}: {e}");

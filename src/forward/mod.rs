@@ -19,7 +19,8 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, warn};
 
-use crate::link::Link;
+use crate::link::{Link, SessionHandle};
+use crate::session::channels::ChannelLease;
 use crate::listen::Accept;
 use crate::spec::Endpoint;
 
@@ -29,11 +30,13 @@ pub const CHANNEL_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 pub const LOCAL_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Accepts connections on `listener` until `shutdown`, handing each to `serve`
-/// in its own tracked task. Running out of descriptors pauses accepting briefly
-/// instead of spinning or exiting.
-/// The listener is dropped on return (a Unix socket file with it).
+/// in its own tracked task. Accepting waits while every session of `link` is
+/// at its channel bound (connections then wait in the kernel's backlog), and
+/// running out of descriptors pauses it briefly instead of spinning or
+/// exiting. The listener is dropped on return (a Unix socket file with it).
 pub async fn accept_loop<L, F, Fut>(
     listener: L,
+    link: &Link,
     shutdown: CancellationToken,
     tasks: TaskTracker,
     serve: F,
@@ -46,7 +49,10 @@ pub async fn accept_loop<L, F, Fut>(
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => return,
-            accepted = std::future::poll_fn(|cx| listener.poll_accept(cx)) => accepted,
+            accepted = async {
+                link.room_for_a_connection().await;
+                std::future::poll_fn(|cx| listener.poll_accept(cx)).await
+            } => accepted,
         };
         match accepted {
             Ok((socket, peer)) => {
@@ -92,6 +98,15 @@ pub fn next_connection_id() -> u64 {
     NEXT_CONNECTION_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
+/// A channel opened for one connection, with the session it lives on and
+/// the lease that counts it against that session's bound (keep both until
+/// the connection ends).
+pub struct Opened {
+    pub channel: russh::Channel<russh::client::Msg>,
+    pub session: SessionHandle,
+    pub lease: ChannelLease,
+}
+
 /// Opens a direct-tcpip channel to `host:port` on one of the link's sessions,
 /// bounded by [`CHANNEL_OPEN_TIMEOUT`] (plus the link's wait while it is down).
 pub async fn open_direct(
@@ -99,15 +114,20 @@ pub async fn open_direct(
     host: &str,
     port: u16,
     peer: std::net::SocketAddr,
-) -> Result<russh::Channel<russh::client::Msg>, OpenError> {
-    let session = link.session().await.ok_or(OpenError::NoSession)?;
+) -> Result<Opened, OpenError> {
+    let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
     let open = session.channel_open_direct_tcpip(
         host,
         u32::from(port),
         peer.ip().to_string(),
         u32::from(peer.port()),
     );
-    finish_open(open).await
+    let channel = finish_open(&session, open).await?;
+    Ok(Opened {
+        channel,
+        session,
+        lease,
+    })
 }
 
 /// Opens a channel to `target` on the server: direct-tcpip for a host and
@@ -116,22 +136,32 @@ pub async fn open_endpoint(
     link: &Arc<Link>,
     target: &Endpoint,
     peer: std::net::SocketAddr,
-) -> Result<russh::Channel<russh::client::Msg>, OpenError> {
+) -> Result<Opened, OpenError> {
     match target {
         Endpoint::Tcp(t) => open_direct(link, &t.host, t.port, peer).await,
         Endpoint::Unix(path) => {
-            let session = link.session().await.ok_or(OpenError::NoSession)?;
-            finish_open(session.channel_open_direct_streamlocal(path.as_str())).await
+            let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
+            let open = session.channel_open_direct_streamlocal(path.as_str());
+            let channel = finish_open(&session, open).await?;
+            Ok(Opened {
+                channel,
+                session,
+                lease,
+            })
         }
     }
 }
 
 async fn finish_open(
+    session: &SessionHandle,
     open: impl std::future::Future<Output = Result<russh::Channel<russh::client::Msg>, russh::Error>>,
 ) -> Result<russh::Channel<russh::client::Msg>, OpenError> {
     match tokio::time::timeout(CHANNEL_OPEN_TIMEOUT, open).await {
         Err(_) => Err(OpenError::TimedOut),
-        Ok(Err(russh::Error::ChannelOpenFailure(reason))) => Err(OpenError::Refused(reason)),
+        Ok(Err(russh::Error::ChannelOpenFailure(reason))) => {
+            let text = session.channels().failure_text(reason.code()).await;
+            Err(OpenError::Refused(reason, text))
+        }
         Ok(Err(e)) => Err(OpenError::Session(e.to_string())),
         Ok(Ok(channel)) => Ok(channel),
     }
@@ -140,8 +170,9 @@ async fn finish_open(
 /// Why a channel could not be opened; SOCKS maps these to reply codes.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
-    #[error("the server refused the channel: {}", describe_failure(.0))]
-    Refused(russh::ChannelOpenFailure),
+    /// The server's reason code, and its text when it sent one.
+    #[error("the server refused the channel: {}", describe_failure(.0, .1.as_deref()))]
+    Refused(russh::ChannelOpenFailure, Option<String>),
     #[error("the server did not answer within {}s", CHANNEL_OPEN_TIMEOUT.as_secs())]
     TimedOut,
     #[error("the session failed: {0}")]
@@ -150,14 +181,28 @@ pub enum OpenError {
     NoSession,
 }
 
-fn describe_failure(reason: &russh::ChannelOpenFailure) -> String {
-    match reason {
+/// "connect failed: Connection refused", as ssh prints an open failure.
+fn describe_failure(reason: &russh::ChannelOpenFailure, text: Option<&str>) -> String {
+    let what = match reason {
         russh::ChannelOpenFailure::AdministrativelyProhibited => {
-            "administratively prohibited".into()
+            "administratively prohibited".to_string()
         }
         russh::ChannelOpenFailure::ConnectFailed => "connect failed".into(),
         russh::ChannelOpenFailure::UnknownChannelType => "unknown channel type".into(),
         russh::ChannelOpenFailure::ResourceShortage => "resource shortage".into(),
-        russh::ChannelOpenFailure::Other { code, reason } => format!("{reason} (code {code})"),
+        russh::ChannelOpenFailure::Other { code, .. } => format!("code {code}"),
+    };
+    match text {
+        Some(text) => format!("{what}: {}", printable(text)),
+        None => what,
     }
+}
+
+/// Server-sent text as it may reach a terminal: control characters shown as
+/// `?`, and no more than 200 characters.
+fn printable(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! accept the channel) and the bridge every forwarded connection runs, one
 //! `crate::bridge::join`, which carries half-close both ways.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use russh::server::{ChannelOpenHandle, Msg};
@@ -12,6 +13,8 @@ use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
+use crate::bridge::SessionLoad;
+
 /// direct-tcpip: connects to `target`, accepts the channel only once that
 /// worked (or refuses it with the connect error), then bridges the two.
 pub(super) async fn direct(
@@ -20,6 +23,7 @@ pub(super) async fn direct(
     reply: ChannelOpenHandle,
     connect_timeout: Duration,
     ended: CancellationToken,
+    load: Arc<SessionLoad>,
     _permit: OwnedSemaphorePermit,
 ) {
     let (host, port) = target;
@@ -45,15 +49,20 @@ pub(super) async fn direct(
     };
     let _ = socket.set_nodelay(true);
     reply.accept().await;
-    bridge(socket, channel, ended).await;
+    bridge(socket, channel, ended, &load).await;
 }
 
 /// Copies bytes both ways (through the client's shared byte path, which keeps
 /// one stalled reader from freezing the session) until both sides are done or
 /// `stop` fires.
-pub(super) async fn bridge(socket: TcpStream, channel: Channel<Msg>, stop: CancellationToken) {
+pub(super) async fn bridge(
+    socket: TcpStream,
+    channel: Channel<Msg>,
+    stop: CancellationToken,
+    load: &SessionLoad,
+) {
     tokio::select! {
-        copied = crate::bridge::join(socket, channel) => match copied {
+        copied = crate::bridge::join(socket, channel, Some(load)) => match copied {
             Ok((up, down)) => debug!("closed after {up} bytes out, {down} bytes in"),
             Err(e) => debug!("closed: {e}"),
         },

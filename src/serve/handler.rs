@@ -300,7 +300,8 @@ impl Handler for SessionHandler {
             self.shared.config.connect_timeout,
             self.switches.ended.clone(),
         );
-        let task = forward::direct(channel, target, reply, timeout, ended, permit);
+        let load = self.switches.load.clone();
+        let task = forward::direct(channel, target, reply, timeout, ended, load, permit);
         self.shared.tracker.spawn(task.instrument(span));
         Ok(())
     }
@@ -321,6 +322,7 @@ impl Handler for SessionHandler {
             channels: self.channels.clone(),
             tracker: self.shared.tracker.clone(),
             ended: self.switches.ended.clone(),
+            load: self.switches.load.clone(),
             open_timeout: self.shared.config.connect_timeout,
             gateway_ports: self.shared.config.gateway_ports,
         };

@@ -89,6 +89,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_channels: usize,
 
+    /// New session keys after SIZE bytes either way (like sshd's RekeyLimit; K, M, G suffixes) [default: 1G]
+    #[arg(long, value_name = "SIZE", value_parser = crate::ssh_config::values::parse_size)]
+    pub rekey_limit: Option<u64>,
+
     /// Seconds a client has from connecting to being authenticated (like sshd's LoginGraceTime)
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub login_grace_time: u64,
@@ -104,6 +108,9 @@ pub struct ServeArgs {
     /// Append the log to FILE (timestamped) instead of stderr
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub buffers: crate::bridge::limits::BufferArgs,
 }
 
 /// Everything [`run`] needs, resolved from [`ServeArgs`] or built by a test.
@@ -124,6 +131,8 @@ pub struct ServeConfig {
     pub auth_timeout: Duration,
     /// For each outgoing connection of a direct-tcpip channel.
     pub connect_timeout: Duration,
+    /// `--rekey-limit`, when given.
+    pub rekey_bytes: Option<u64>,
 }
 
 impl ServeConfig {
@@ -161,6 +170,7 @@ impl ServeConfig {
             max_channels: args.max_channels.max(1),
             auth_timeout: Duration::from_secs(args.login_grace_time.max(1)),
             connect_timeout: Duration::from_secs(10),
+            rekey_bytes: args.rekey_limit,
         })
     }
 }

@@ -25,6 +25,7 @@ pub(super) struct Session {
     pub channels: Arc<Semaphore>,
     pub tracker: TaskTracker,
     pub ended: CancellationToken,
+    pub load: Arc<crate::bridge::SessionLoad>,
     pub open_timeout: Duration,
     pub gateway_ports: bool,
 }
@@ -70,6 +71,7 @@ impl RemoteForwards {
                 channels: session.channels.clone(),
                 tracker: session.tracker.clone(),
                 stop: stop.clone(),
+                load: session.load.clone(),
                 open_timeout: session.open_timeout,
             };
             session
@@ -100,6 +102,7 @@ struct Remote {
     pub channels: Arc<Semaphore>,
     pub tracker: TaskTracker,
     pub stop: CancellationToken,
+    pub load: Arc<crate::bridge::SessionLoad>,
     pub open_timeout: Duration,
 }
 
@@ -125,6 +128,7 @@ async fn accept_remote(listener: TcpListener, remote: Remote) {
         let span = info_span!("forwarded-tcpip", %origin);
         let (handle, address, port) = (remote.handle.clone(), remote.address.clone(), remote.port);
         let (open_timeout, stop) = (remote.open_timeout, remote.stop.clone());
+        let load = remote.load.clone();
         let task = async move {
             let _permit = permit;
             let origin_ip = origin.ip().to_canonical().to_string();
@@ -142,7 +146,7 @@ async fn accept_remote(listener: TcpListener, remote: Remote) {
                 }
             };
             let _ = socket.set_nodelay(true);
-            bridge(socket, channel, stop).await;
+            bridge(socket, channel, stop, &load).await;
         };
         remote.tracker.spawn(task.instrument(span));
     }

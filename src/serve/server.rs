@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tokio_util::task::TaskTracker;
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::ServeConfig;
 use super::handler::SessionHandler;
@@ -42,6 +42,8 @@ pub(super) struct Switches {
     pub ended: CancellationToken,
     /// Cuts the TCP connection without further ado (handshake deadline, shutdown).
     pub kill: CancellationToken,
+    /// What the session's bridges share (the gate on its outbound queue).
+    pub load: Arc<crate::bridge::SessionLoad>,
 }
 
 /// What every connection shares.
@@ -73,6 +75,15 @@ pub async fn run(
         keepalive_interval: Some(Duration::from_secs(30)),
         keepalive_max: 3,
         nodelay: true,
+        // See crate::session::window for why the window is 2 GiB.
+        window_size: crate::session::window::WINDOW,
+        maximum_packet_size: crate::session::window::MAX_PACKET,
+        limits: crate::session::window::limits(config.rekey_bytes.map(|bytes| {
+            crate::ssh_config::values::RekeyLimit {
+                bytes: Some(bytes),
+                time: crate::ssh_config::values::RekeyTime::Default,
+            }
+        })),
         ..Default::default()
     });
     let sessions = Arc::new(Semaphore::new(config.max_sessions));
@@ -138,14 +149,22 @@ async fn connection(
     span: tracing::Span,
 ) {
     info!("connected");
+    // As sshd does: small packets (keepalives, window adjusts, SOCKS replies)
+    // go out at once. russh's own nodelay setting only reaches the pipe.
+    if let Err(e) = socket.set_nodelay(true) {
+        debug!("could not set TCP_NODELAY: {e}");
+    }
+    let (stream, gate) = super::decouple::decouple(socket);
     let switches = Switches {
         ended: shutdown.child_token(),
+        load: Arc::new(crate::bridge::SessionLoad::gated(gate)),
         ..Switches::default()
     };
     let Switches {
         authed,
         ended,
         kill,
+        ..
     } = switches.clone();
     let deadline = Instant::now() + shared.config.auth_timeout;
     let auth_expired = async {
@@ -156,7 +175,7 @@ async fn connection(
     };
     tokio::pin!(auth_expired);
     let handler = SessionHandler::new(peer, shared.clone(), switches, startup, span);
-    let stream = Killable::new(super::decouple::decouple(socket), kill.clone());
+    let stream = Killable::new(stream, kill.clone());
 
     let started = tokio::select! {
         started = run_stream(shared.russh.clone(), stream, handler) => started,

@@ -81,7 +81,12 @@ impl client::Handler for ClientHandler {
             .server_version
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = version;
-        if !std::mem::replace(&mut self.first_kex_done, true) && !names.strict_kex() {
+        if self.first_kex_done {
+            debug!("keys re-exchanged ({})", names.cipher.as_ref());
+            return Ok(());
+        }
+        self.first_kex_done = true;
+        if !names.strict_kex() {
             bail!(
                 "the server does not support strict key exchange (kex-strict-s-v00@openssh.com), \
                  which protects against the Terrapin attack (CVE-2023-48795); \
@@ -114,7 +119,7 @@ impl client::Handler for ClientHandler {
             return Ok(());
         };
         let from = format!("{originator_address}:{originator_port}");
-        self.serve_forwarded(channel, reply, route, from);
+        self.serve_forwarded(channel, reply, route, from).await;
         Ok(())
     }
 
@@ -128,7 +133,8 @@ impl client::Handler for ClientHandler {
         let Some(route) = self.remote_forwards.route_for_path(socket_path) else {
             return refuse(reply, &format!("forwarded-streamlocal for {socket_path}")).await;
         };
-        self.serve_forwarded(channel, reply, route, socket_path.to_string());
+        self.serve_forwarded(channel, reply, route, socket_path.to_string())
+            .await;
         Ok(())
     }
 
@@ -184,6 +190,20 @@ impl client::Handler for ClientHandler {
         refuse(reply, "X11 forwarding").await
     }
 
+    /// Keeps the server's text for the opener (ssh prints it too:
+    /// "open failed: connect failed: Connection refused").
+    async fn channel_open_failure(
+        &mut self,
+        _channel: russh::ChannelId,
+        reason: ChannelOpenFailure,
+        description: &str,
+        _language: &str,
+        _session: &mut Session,
+    ) -> Result<()> {
+        self.end.channels.note_failure(reason.code(), description);
+        Ok(())
+    }
+
     async fn disconnected(
         &mut self,
         reason: client::DisconnectReason<anyhow::Error>,
@@ -208,8 +228,9 @@ impl client::Handler for ClientHandler {
 }
 
 impl ClientHandler {
-    /// Serves a connection on one of our -R listeners in its own task.
-    fn serve_forwarded(
+    /// Serves a connection on one of our -R listeners in its own task, if the
+    /// session's channel bound leaves room for it.
+    async fn serve_forwarded(
         &self,
         channel: Channel<Msg>,
         reply: ChannelOpenHandle,
@@ -217,9 +238,19 @@ impl ClientHandler {
         from: String,
     ) {
         let span = info_span!("remote", id = crate::forward::next_connection_id(), %from, to = %route.describe());
+        let Some(lease) = self.end.channels.try_lease() else {
+            span.in_scope(|| {
+                warn!(
+                    "refused a forwarded connection: the session has {} channels open, its bound",
+                    self.end.channels.open()
+                )
+            });
+            reply.reject(ChannelOpenFailure::ResourceShortage).await;
+            return;
+        };
         let shutdown = self.shutdown.clone();
         self.tasks.spawn(
-            crate::forward::inbound::serve_connection(channel, reply, route, shutdown)
+            crate::forward::inbound::serve_connection(channel, reply, route, shutdown, lease)
                 .instrument(span),
         );
     }

@@ -25,16 +25,32 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 pub type HostKeyCheck = Arc<dyn Fn(&PublicKey) -> Result<()> + Send + Sync>;
 
 /// Tells when and why a session ended, and what the server showed of itself.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SessionEnd {
     /// Cancelled when the session's I/O loop stops, for whatever reason.
     pub closed: CancellationToken,
     reason: Arc<Mutex<Option<String>>>,
     server_version: Arc<Mutex<String>>,
     host_key: Arc<Mutex<String>>,
+    channels: Arc<ChannelBudget>,
 }
 
 impl SessionEnd {
+    fn new(max_channels: usize) -> Self {
+        SessionEnd {
+            closed: CancellationToken::new(),
+            reason: Arc::default(),
+            server_version: Arc::default(),
+            host_key: Arc::default(),
+            channels: ChannelBudget::new(max_channels),
+        }
+    }
+
+    /// The session's channel count and bound.
+    pub fn channels(&self) -> Arc<ChannelBudget> {
+        self.channels.clone()
+    }
+
     /// The server's SSH identification string, e.g. `SSH-2.0-OpenSSH_9.2p1`.
     pub fn server_version(&self) -> String {
         self.server_version
@@ -62,8 +78,11 @@ impl SessionEnd {
     }
 }
 
+pub mod channels;
 mod handler;
+pub mod window;
 
+pub use channels::ChannelBudget;
 pub use handler::ClientHandler;
 
 fn russh_config(config: &TunnelConfig) -> Result<client::Config> {
@@ -84,6 +103,9 @@ fn russh_config(config: &TunnelConfig) -> Result<client::Config> {
         keepalive_max: config.server_alive_count_max,
         nodelay: true,
         preferred,
+        window_size: window::WINDOW,
+        maximum_packet_size: window::MAX_PACKET,
+        limits: window::limits(config.rekey_limit),
         ..Default::default()
     })
 }
@@ -117,7 +139,7 @@ pub async fn connect(
     let stream = crate::transport::connect(config)
         .await
         .map_err(|e| with_failure(e, Failure::Connect))?;
-    let end = SessionEnd::default();
+    let end = SessionEnd::new(config.max_channels);
     // The host-key check may ask on the terminal; only the network part is timed.
     let asking = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let check: HostKeyCheck = {

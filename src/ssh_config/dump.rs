@@ -156,6 +156,18 @@ pub fn render(o: &Options, ctx: &MatchContext) -> Result<String> {
     if let Some(address) = &o.bind_address {
         put("bindaddress", address.clone());
     }
+    // As ssh prints it: bytes (0: the cipher's default) and seconds (0: none).
+    let (bytes, seconds) = match o.rekey_limit {
+        None => (0, 0),
+        Some(limit) => (
+            limit.bytes.unwrap_or(0),
+            match limit.time {
+                crate::ssh_config::values::RekeyTime::After(d) => d.as_secs(),
+                _ => 0,
+            },
+        ),
+    };
+    put("rekeylimit", format!("{bytes} {seconds}"));
     let lists = [
         ("ciphers", &o.ciphers, DEFAULT_CIPHERS),
         (

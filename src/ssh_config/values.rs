@@ -5,6 +5,72 @@ use std::time::Duration;
 
 use crate::spec::{self, ForwardSpec};
 
+/// A byte count with an optional K, M or G suffix (powers of 1024), as
+/// RekeyLimit writes them: `512K`, `64M`, `8G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let bad = || format!("bad size '{s}': expected a number with an optional K, M or G suffix");
+    let s = s.trim();
+    let (digits, shift) = match s.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (
+            &s[..i],
+            match c.to_ascii_uppercase() {
+                'K' => 10,
+                'M' => 20,
+                'G' => 30,
+                _ => return Err(bad()),
+            },
+        ),
+        _ => (s, 0),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(1 << shift).ok_or_else(bad)
+}
+
+/// RekeyLimit's value: a byte count (`default`: the cipher's) and an
+/// optional time (`none`: no time limit; absent: the default).
+pub fn parse_rekey_limit(key: &str, args: &[String]) -> Result<RekeyLimit, String> {
+    let (bytes, time) = match args {
+        [bytes] => (bytes, None),
+        [bytes, time] => (bytes, Some(time)),
+        _ => return Err(format!("{key}: expected a size and an optional time")),
+    };
+    let bytes = match bytes.as_str() {
+        "default" => None,
+        size => {
+            let n = parse_size(size).map_err(|e| format!("{key}: {e}"))?;
+            if n < 16 {
+                return Err(format!("{key}: the limit must be at least 16 bytes"));
+            }
+            Some(n)
+        }
+    };
+    let time = match time.map(String::as_str) {
+        None => RekeyTime::Default,
+        Some("none") => RekeyTime::Never,
+        Some(t) => match parse_seconds(key, t)? {
+            d if d.is_zero() => RekeyTime::Never,
+            d => RekeyTime::After(d),
+        },
+    };
+    Ok(RekeyLimit { bytes, time })
+}
+
+/// RekeyLimit as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RekeyLimit {
+    /// Bytes either way before new keys; `None` for the cipher's default.
+    pub bytes: Option<u64>,
+    pub time: RekeyTime,
+}
+
+/// The time part of RekeyLimit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RekeyTime {
+    Default,
+    Never,
+    After(Duration),
+}
+
 /// A time as ssh's `convtime` reads it: `90`, `90s`, `1m30s`, `1h`, `2d`, `1w`.
 pub fn parse_seconds(key: &str, value: &str) -> Result<Duration, String> {
     let bad = || format!("{key}: expected a number of seconds, got '{value}'");

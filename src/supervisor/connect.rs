@@ -11,7 +11,7 @@ use super::{Backoff, Tunnel};
 use crate::auth;
 use crate::events::Event;
 use crate::exit::Failure;
-use crate::link::SessionHandle;
+use crate::link::{LiveSession, SessionHandle};
 use crate::session::{self, SessionEnd};
 
 impl Tunnel {
@@ -117,6 +117,6 @@ impl Tunnel {
             host_key: end.host_key(),
             session: slot + 1,
         });
-        Ok((std::sync::Arc::new(handle), end))
+        Ok((std::sync::Arc::new(LiveSession::new(handle, end.channels())), end))
     }
 }

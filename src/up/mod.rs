@@ -75,6 +75,9 @@ pub struct UpArgs {
     /// Distinct exit codes for connection (10), authentication (11) and host key (12) failures
     #[arg(long)]
     pub detailed_exit_codes: bool,
+
+    #[command(flatten)]
+    pub buffers: crate::bridge::limits::BufferArgs,
 }
 
 /// Runs `sshtun up` and returns the exit code.

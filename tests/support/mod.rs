@@ -19,6 +19,7 @@
 //! - [`socks`]: minimal SOCKS5 and SOCKS4/4a clients that report the reply code.
 //! - [`unix`]: an echo server and client on Unix-domain sockets.
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
+//! - [`flow`]: paced readers, and a far end that sends and receives at once.
 //! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
 //! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
 //! - [`service`]: metrics scrapes, `sshtun status`, measured polling.
@@ -33,6 +34,7 @@ pub mod cleanup;
 pub mod command;
 pub mod events;
 pub mod firehose;
+pub mod flow;
 pub mod home;
 pub mod listening;
 pub mod logcheck;

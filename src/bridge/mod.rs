@@ -1,0 +1,409 @@
+//! The byte path of every forwarded connection, in one place: a local stream
+//! and its SSH channel joined in both directions. EOF on either side becomes
+//! a half-close on the other; the connection ends when both directions have
+//! ended and the far end has closed the channel, or abortively (a reset the
+//! application can see) when it was cut.
+//!
+//! # Flow control over russh 0.65: tiers instead of a window
+//!
+//! OpenSSH returns a channel's window only as its writer drains, so a slow
+//! reader slows its sender. russh 0.65 returns window as soon as data reaches
+//! its session loop, and the loop then awaits room in the channel's bounded
+//! queue: a channel nobody reads stops the whole session, keepalives included.
+//! So the far end cannot be throttled per channel, and the bytes a slow local
+//! reader has not taken must wait somewhere. [`downlink`] reads the channel
+//! promptly, always, into the connection's [`backlog`], in tiers:
+//!
+//! 1. memory, up to [`limits::MEMORY_PER_CONNECTION`] per connection and
+//!    `--buffer-memory` for the process: a reader that keeps up lives here;
+//! 2. an unlinked spill file in `--spill-dir`, up to
+//!    [`limits::DISK_PER_CONNECTION`] per connection (a ring, so it never grows
+//!    past that) and `--spill-limit` for the process, the way nginx buffers a
+//!    slow client's upstream response in temporary files;
+//! 3. only past both, the downlink stops reading the channel. russh's queue
+//!    for it fills and the session loop waits: every connection of that
+//!    session pauses until the slow reader drains some. This is the last
+//!    resort; `--sessions N` contains it (new connections prefer a session
+//!    with no paused connection, see [`crate::link`]).
+//!
+//! A reader is reset only when it takes nothing at all for `--stall-timeout`
+//! (300 s) while its bytes wait beyond memory, and the warning gives the
+//! figures. A slow reader is never reset: it is served from memory and disk at
+//! its own pace. The trade against OpenSSH: sshtun holds up to a GiB per slow
+//! connection on disk where OpenSSH would have slowed the sender, and a
+//! stalled reader past every budget pauses its session for up to the stall
+//! timeout. Socket → channel needs none of this: russh's channel writer waits
+//! for the far end's window, which every SSH server returns as it drains.
+//!
+//! # How a connection ends
+//!
+//! A clean end is EOF from both sides and the far end's CLOSE, which russh
+//! answers itself. Waiting for that CLOSE, rather than sending ours first,
+//! matters: russh 0.65 forgets a channel once it has sent CLOSE and then
+//! ignores the far end's, so each channel we close first stays in its table
+//! until the session ends. Any other end (the session lost, CLOSE without
+//! EOF, a stalled reader) resets a TCP socket (linger 0) so the application
+//! sees an error, not a clean end that hides the loss. A Unix-domain socket
+//! has no reset: Linux reports ECONNRESET to the peer only when the closing
+//! side leaves bytes unread, so sshtun stops reading before it closes; an
+//! application that sent nothing since sees a plain EOF there.
+
+mod backlog;
+mod channel_io;
+mod downlink;
+mod gate;
+pub mod limits;
+mod spill;
+
+use std::io;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::BytesMut;
+use russh::{Channel, ChannelId, ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
+use tokio::net::{TcpStream, UnixStream};
+use tracing::{debug, warn};
+
+pub use channel_io::ChannelIo;
+pub use gate::SendGate;
+use downlink::{Ended, Failed};
+pub use limits::Limits;
+
+/// First socket read: an idle connection holds no more than this.
+const FIRST_READ: usize = 512;
+/// Largest socket read for the socket → channel direction; russh cuts it into
+/// SSH packets without copying.
+const COPY_BUFFER: usize = 64 * 1024;
+/// How long, once both directions have ended, the far end may take to close
+/// the channel before we close it ourselves.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
+/// A local stream a channel can be joined with: TCP, a Unix socket, stdio.
+pub trait Socket: Send {
+    type Read<'a>: AsyncRead + Unpin + Send
+    where
+        Self: 'a;
+    type Write<'a>: AsyncWrite + Unpin + Send
+    where
+        Self: 'a;
+    /// Borrowed read and write halves (no locking between them).
+    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>);
+    /// Makes the coming close abortive where the transport has such a thing,
+    /// so a cut connection can never look like a clean end.
+    fn abort_on_close(&self);
+}
+
+impl Socket for TcpStream {
+    type Read<'a> = tokio::net::tcp::ReadHalf<'a>;
+    type Write<'a> = tokio::net::tcp::WriteHalf<'a>;
+    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
+        self.split()
+    }
+    fn abort_on_close(&self) {
+        // Linger 0: close sends RST, so the client sees an error, not an end.
+        let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl Socket for UnixStream {
+    type Read<'a> = tokio::net::unix::ReadHalf<'a>;
+    type Write<'a> = tokio::net::unix::WriteHalf<'a>;
+    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
+        self.split()
+    }
+    /// Nothing to set: what the application sent and sshtun has not read
+    /// makes Linux report the close as ECONNRESET (see the module notes).
+    fn abort_on_close(&self) {}
+}
+
+/// The message type of a client or server channel.
+pub trait ChannelKind: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static {}
+impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> ChannelKind for S {}
+
+/// What the connections of one SSH session share: how many of them are
+/// paused, and (for `sshtun serve`) the gate their sends wait on.
+#[derive(Debug, Default)]
+pub struct SessionLoad {
+    paused: AtomicUsize,
+    gate: Option<std::sync::Arc<SendGate>>,
+}
+
+impl SessionLoad {
+    /// A session whose connections wait on `gate` before sending.
+    pub fn gated(gate: std::sync::Arc<SendGate>) -> Self {
+        SessionLoad {
+            paused: AtomicUsize::new(0),
+            gate: Some(gate),
+        }
+    }
+
+    /// Connections of the session whose channel is paused (tier 3).
+    pub fn paused(&self) -> usize {
+        self.paused.load(Ordering::Relaxed)
+    }
+
+    fn paused_changed(&self, on: bool) {
+        if on {
+            self.paused.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.paused.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Copies between `socket` and `channel` until both directions are done and
+/// the channel is closed. Returns the bytes sent to the channel and received
+/// from it; an error when the connection did not end cleanly.
+pub async fn join<T: Socket, S: ChannelKind>(
+    socket: T,
+    channel: Channel<S>,
+    load: Option<&SessionLoad>,
+) -> io::Result<(u64, u64)> {
+    let (rx, tx) = channel.split();
+    join_halves(socket, rx, tx, load).await
+}
+
+/// [`join`] for a socket whose first bytes were read through a buffer (a SOCKS
+/// handshake): whatever the client sent early goes to the channel first.
+pub async fn join_buffered<T: Socket + AsyncRead, S: ChannelKind>(
+    socket: tokio::io::BufReader<T>,
+    channel: Channel<S>,
+    load: Option<&SessionLoad>,
+) -> io::Result<(u64, u64)> {
+    let early = socket.buffer().to_vec();
+    let socket = socket.into_inner();
+    if !early.is_empty() {
+        channel
+            .data(&early[..])
+            .await
+            .map_err(|e| io::Error::other(format!("could not send to the channel: {e}")))?;
+    }
+    let (up, down) = join(socket, channel, load).await?;
+    Ok((up + early.len() as u64, down))
+}
+
+/// [`join`] on a channel already split (its read half used by a handshake).
+pub async fn join_halves<T: Socket, S: ChannelKind>(
+    mut socket: T,
+    mut rx: ChannelReadHalf,
+    tx: ChannelWriteHalf<S>,
+    load: Option<&SessionLoad>,
+) -> io::Result<(u64, u64)> {
+    let tx = CloseOnDrop(Some(tx));
+    let (up, down) = (AtomicU64::new(0), AtomicU64::new(0));
+    let result = {
+        let (sock_r, sock_w) = socket.halves();
+        let chan_w = tx.0.as_ref().expect("set until drop");
+        pump(sock_r, sock_w, &mut rx, chan_w, &up, &down, load).await
+    };
+    let (up, down) = (up.into_inner(), down.into_inner());
+    let result = match result {
+        Ok(Finish::Closed) => {
+            tx.disarm();
+            Ok(())
+        }
+        Ok(Finish::Done) => {
+            if far_end_closes(&mut rx).await {
+                tx.disarm();
+            } else {
+                debug!("the far end did not close the channel within {CLOSE_WAIT:?}");
+                tx.close().await;
+            }
+            Ok(())
+        }
+        Err(failed) => {
+            tx.close().await;
+            Err(cut(&socket, failed))
+        }
+    };
+    match result {
+        Ok(()) => {
+            debug!(up, down, "connection closed");
+            Ok((up, down))
+        }
+        Err(e) => {
+            debug!(up, down, "connection ended with an error: {e}");
+            Err(e)
+        }
+    }
+}
+
+/// Logs why a connection was cut, makes its close abortive where that means
+/// something, and turns the reason into the error [`join`] returns.
+fn cut<T: Socket>(socket: &T, failed: Failed) -> io::Error {
+    let error = match failed {
+        Failed::Io(e) => return e,
+        Failed::Lost => io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "the SSH session ended before the connection did",
+        ),
+        Failed::ClosedEarly => io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "the far end closed the channel without an end of data",
+        ),
+        Failed::Spill(e) => {
+            warn!("resetting the connection: its spilled bytes could not be read back: {e}");
+            io::Error::other(format!("spill file: {e}"))
+        }
+        Failed::Stalled {
+            idle,
+            memory,
+            spilled,
+        } => {
+            warn!(
+                "resetting the connection: its local reader made no progress for {} s while {:.1} MiB waited in memory and {:.1} MiB on disk (--stall-timeout)",
+                idle.as_secs(),
+                memory as f64 / (1 << 20) as f64,
+                spilled as f64 / (1 << 20) as f64,
+            );
+            io::Error::new(io::ErrorKind::TimedOut, "stalled local reader")
+        }
+    };
+    socket.abort_on_close();
+    error
+}
+
+/// How both directions finished.
+enum Finish {
+    /// Both sent EOF; the far end has not closed the channel yet.
+    Done,
+    /// The far end closed the channel (russh answered with our CLOSE).
+    Closed,
+}
+
+/// Runs both directions until both are done, one fails, or the channel closes.
+async fn pump<R, W, S>(
+    sock_r: R,
+    sock_w: W,
+    rx: &mut ChannelReadHalf,
+    chan_w: &ChannelWriteHalf<S>,
+    up: &AtomicU64,
+    down: &AtomicU64,
+    load: Option<&SessionLoad>,
+) -> Result<Finish, Failed>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+    S: ChannelKind,
+{
+    let gate = load.and_then(|l| l.gate.as_deref());
+    let uplink = uplink(sock_r, chan_w, up, gate);
+    tokio::pin!(uplink);
+    let down_done = {
+        let downlink = downlink::run(rx, sock_w, down, load);
+        tokio::pin!(downlink);
+        let mut up_done = false;
+        loop {
+            tokio::select! {
+                r = &mut uplink, if !up_done => {
+                    r?;
+                    up_done = true;
+                }
+                r = &mut downlink => break (r?, up_done),
+            }
+        }
+    };
+    match down_done {
+        // The far end closed after its EOF: nothing sent now could arrive.
+        (Ended::Closed, _) => Ok(Finish::Closed),
+        (Ended::Eof, true) => Ok(Finish::Done),
+        (Ended::Eof, false) => {
+            // Half-closed by the far end: our side may still send, until the
+            // far end closes the channel.
+            tokio::select! {
+                r = &mut uplink => {
+                    r?;
+                    Ok(Finish::Done)
+                }
+                closed = closes(rx) => if closed { Ok(Finish::Closed) } else { Err(Failed::Lost) },
+            }
+        }
+    }
+}
+
+/// Socket → channel; the socket's EOF becomes SSH EOF. russh's send waits for
+/// window, so this direction is throttled by the far end. Reads go into a
+/// buffer handed to russh as it is (no copy); it starts at [`FIRST_READ`] so
+/// an idle connection stays cheap and grows eightfold while reads fill it.
+async fn uplink<R, S>(
+    mut sock: R,
+    chan: &ChannelWriteHalf<S>,
+    count: &AtomicU64,
+    gate: Option<&SendGate>,
+) -> Result<(), Failed>
+where
+    R: AsyncRead + Unpin,
+    S: ChannelKind,
+{
+    let mut buf = BytesMut::with_capacity(FIRST_READ);
+    let mut chunk = FIRST_READ;
+    loop {
+        buf.reserve(chunk);
+        let n = sock.read_buf(&mut buf).await?;
+        if n == 0 {
+            Box::pin(chan.eof()).await.map_err(|_| Failed::Lost)?;
+            return Ok(());
+        }
+        if n >= chunk && chunk < COPY_BUFFER {
+            chunk = (chunk * 8).min(COPY_BUFFER);
+        }
+        if let Some(gate) = gate {
+            gate.room().await;
+        }
+        // Boxed: russh's send future is large, and it would otherwise sit in
+        // every idle connection's task.
+        Box::pin(chan.data_bytes(buf.split().freeze()))
+            .await
+            .map_err(|_| Failed::Lost)?;
+        count.fetch_add(n as u64, Ordering::Relaxed);
+    }
+}
+
+/// Reads (and drops) what else arrives until the channel closes: true for
+/// the far end's CLOSE, false when the session ended first.
+async fn closes(rx: &mut ChannelReadHalf) -> bool {
+    while let Some(msg) = rx.wait().await {
+        if matches!(msg, ChannelMsg::Close) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Waits up to [`CLOSE_WAIT`] for the far end to close the channel; false if
+/// it did not (the channel may then be closed from here).
+async fn far_end_closes(rx: &mut ChannelReadHalf) -> bool {
+    // A session that ended has closed every channel with it.
+    tokio::time::timeout(CLOSE_WAIT, closes(rx))
+        .await
+        .map_or(false, |_| true)
+}
+
+/// Closes the channel if the connection's task is dropped before [`join`]
+/// finishes (e.g. on shutdown), as russh's own stream does.
+struct CloseOnDrop<S: ChannelKind>(Option<ChannelWriteHalf<S>>);
+
+impl<S: ChannelKind> CloseOnDrop<S> {
+    /// The channel is closed already (russh answered the far end's CLOSE).
+    fn disarm(mut self) {
+        self.0.take();
+    }
+
+    /// Closes the channel now (a close that fails means the session is gone).
+    async fn close(mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.close().await;
+        }
+    }
+}
+
+impl<S: ChannelKind> Drop for CloseOnDrop<S> {
+    fn drop(&mut self) {
+        if let (Some(tx), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
+            rt.spawn(async move {
+                let _ = tx.close().await;
+            });
+        }
+    }
+}

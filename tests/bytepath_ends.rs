@@ -1,0 +1,160 @@
+//! How a connection ends when it did not end cleanly (issue 11): the
+//! application must see an error, never a clean end that hides the loss.
+//!
+//! - The session is lost mid-transfer (sshd's session process killed): a TCP
+//!   client gets a reset; a Unix-socket client that is still sending gets
+//!   ECONNRESET (for a Unix client that only reads, Linux has no way to
+//!   report an abortive close: see src/bridge.rs).
+//! - A reader that never reads while the far end keeps sending is reset after
+//!   the stall timeout (here 3 s), with a warning naming the connection and
+//!   the figures, while a healthy connection beside it keeps flowing and
+//!   sshtun's memory stays under its documented bound.
+
+mod support;
+
+use std::io::{ErrorKind, Read, Write};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use support::firehose::{Firehose, Pace, connect_small_rcvbuf};
+use support::flow::connect_patient;
+use support::process::{RssPeak, rss_kib, wait_until};
+use support::proctree::signal_all;
+use support::*;
+
+/// Reads until the stream ends; Ok(bytes) for a clean end, Err for an error.
+fn read_until_end(stream: &mut impl Read) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut total = 0u64;
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => total += n as u64,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[test]
+fn a_lost_session_resets_a_tcp_download() {
+    let Some((sshd, home)) = setup() else { return };
+    let hose = Firehose::start(Pace::Trickle);
+    let port = free_port();
+    let tun = Sshtun::spawn_ready(
+        &home,
+        &tunnel_args(sshd.peer(), &["-L", &spec(port, hose.addr)]),
+        &[lo(port)],
+    );
+    let mut stream = connect_patient(lo(port));
+    let mut first = [0u8; 1024];
+    stream.read_exact(&mut first).expect("data flows");
+    signal_all(&sshd.session_pids(), libc::SIGKILL);
+    let end = read_until_end(&mut stream);
+    println!("TCP download after the session was killed: {end:?}");
+    assert!(
+        end.is_err(),
+        "the download ended cleanly although the session was lost: {end:?}"
+    );
+    drop(tun);
+}
+
+#[test]
+fn a_lost_session_resets_a_unix_socket_client_that_is_sending() {
+    let Some((sshd, home)) = setup() else { return };
+    let hose = Firehose::start(Pace::Trickle);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.sock");
+    let forward = format!("{}:{}", path.display(), hose.addr);
+    let _tun = Sshtun::spawn(&home, &tunnel_args(sshd.peer(), &["-L", &forward]));
+    let mut stream = support::unix::unix_connect_when_ready(&path);
+    let mut first = [0u8; 1024];
+    stream.read_exact(&mut first).expect("data flows");
+    // The application keeps sending (the firehose drains what arrives).
+    let mut writer = stream.try_clone().unwrap();
+    let sending = thread::spawn(move || {
+        // Flat out, so bytes sshtun has not read are always waiting.
+        let chunk = [0x42u8; 4096];
+        while writer.write_all(&chunk).is_ok() {}
+    });
+    thread::sleep(Duration::from_millis(200));
+    signal_all(&sshd.session_pids(), libc::SIGKILL);
+    let end = read_until_end(&mut stream);
+    println!("Unix-socket client after the session was killed: {end:?}");
+    assert!(
+        end.is_err(),
+        "the Unix-socket connection ended cleanly although the session was lost: {end:?}"
+    );
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    sending.join().unwrap();
+}
+
+#[test]
+fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
+    let Some((sshd, home)) = setup() else { return };
+    let hose = Firehose::start(Pace::Full);
+    let size = 64 * MIB;
+    let source = source_server("127.0.0.1:0", size, 41);
+    let want = digest(&random_bytes(size, 41));
+    let (pa, pb) = (free_port(), free_port());
+    let args = tunnel_args(
+        sshd.peer(),
+        &[
+            "--stall-timeout",
+            "3",
+            "-L",
+            &spec(pa, hose.addr),
+            "-L",
+            &spec(pb, source),
+        ],
+    );
+    let tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
+    let base = rss_kib(tun.pid());
+    let peak = RssPeak::start(tun.pid());
+
+    // Never read: sshtun holds what the far end sends, then gives up on it.
+    let mut stalled = connect_small_rcvbuf(lo(pa));
+    let stalled_at = Instant::now();
+    assert!(
+        wait_until(Duration::from_secs(10), || hose.sent() >= 32 * MIB as u64),
+        "the far end could not send while the reader stalled"
+    );
+    hose.set_pace(Pace::Trickle);
+
+    // A healthy connection completes while the other is stalled.
+    let mut healthy = connect_patient(lo(pb));
+    let got = read_digest(&mut healthy).expect("the healthy connection reads to the end");
+    assert_eq!(got, want, "healthy connection: bytes differ");
+    let healthy_done = stalled_at.elapsed();
+
+    assert!(
+        tun.wait_stderr("made no progress", Duration::from_secs(30)),
+        "the stalled reader was never reset\n{}",
+        tun.stderr()
+    );
+    let reset_after = stalled_at.elapsed();
+    let line = tun
+        .stderr()
+        .lines()
+        .find(|l| l.contains("made no progress"))
+        .unwrap()
+        .to_string();
+    println!("healthy transfer done after {healthy_done:?}; reset after {reset_after:?}: {line}");
+    assert!(
+        reset_after >= Duration::from_secs(3),
+        "reset before the stall timeout"
+    );
+    assert!(line.contains(&hose.addr.to_string()), "names the connection: {line}");
+    assert!(line.contains("MiB"), "gives the figures: {line}");
+    let end = read_until_end(&mut stalled);
+    assert!(end.is_err(), "the stalled reader saw a clean end: {end:?}");
+
+    // Memory stayed under the in-memory bound (checked as RSS).
+    let grown = peak.finish().saturating_sub(base) / 1024;
+    println!("sshtun RSS +{grown} MiB with one stalled reader");
+    assert!(grown <= 48, "sshtun grew by {grown} MiB");
+    // The session still works.
+    let mut again = connect_patient(lo(pb));
+    assert_eq!(read_digest(&mut again).unwrap(), want);
+    assert_clean_exit(tun);
+}
