@@ -115,15 +115,18 @@ fn rounds_of_idle_connections_do_not_make_memory_creep() {
             }),
             "sshtun kept descriptors after the round closed"
         );
-        thread::sleep(Duration::from_millis(200));
+        // Settled: sshtun gives freed memory back a second after the last
+        // connection ends (src/bridge/trim.rs).
+        thread::sleep(Duration::from_secs(2));
         series.push(rss_kib(pid) / 1024);
     }
     println!("RSS after each round of {per_round} idle connections (MiB): {series:?}");
-    // After the first rounds warm the allocator up, the tail is flat.
-    let warm = series[rounds / 2 - 1];
-    let tail_max = *series[rounds / 2..].iter().max().unwrap();
+    // After the first rounds warm the allocator up, the series is flat: the
+    // last quarter rises no more than 2 MiB above the quarter before it.
+    let (prior, tail) = (&series[rounds / 2..rounds * 3 / 4], &series[rounds * 3 / 4..]);
+    let (prior_max, tail_max) = (*prior.iter().max().unwrap(), *tail.iter().max().unwrap());
     assert!(
-        tail_max <= warm + 4,
+        tail_max <= prior_max + 2,
         "RSS keeps rising: {series:?}"
     );
     assert_clean_exit(tun);

@@ -54,6 +54,7 @@ mod downlink;
 mod gate;
 pub mod limits;
 mod spill;
+mod trim;
 
 use std::io;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -190,6 +191,7 @@ pub async fn join_halves<T: Socket, S: ChannelKind>(
     tx: ChannelWriteHalf<S>,
     load: Option<&SessionLoad>,
 ) -> io::Result<(u64, u64)> {
+    let _live = trim::Live::start();
     let tx = CloseOnDrop(Some(tx));
     let (up, down) = (AtomicU64::new(0), AtomicU64::new(0));
     let result = {
