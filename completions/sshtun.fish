@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sshtun_global_optspecs
-    string join \n L= R= D= g N T W= J= 4 6 b= C c= f p= l= i= o= F= G v q detailed-exit-codes log-file= reconnect max-retries= sessions= json ready-fd= name= control-socket= pidfile= h/help V/version
+    string join \n L= R= D= g N T W= J= 4 6 b= C c= f p= l= i= o= F= G v q detailed-exit-codes log-file= reconnect max-retries= sessions= max-channels= stall-timeout= buffer-memory= spill-dir= spill-limit= json ready-fd= name= control-socket= pidfile= h/help V/version
 end
 
 function __fish_sshtun_needs_command
@@ -39,6 +39,11 @@ complete -c sshtun -n "__fish_sshtun_needs_command" -s F -d 'ssh_config file to 
 complete -c sshtun -n "__fish_sshtun_needs_command" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F
 complete -c sshtun -n "__fish_sshtun_needs_command" -l max-retries -d 'With --reconnect: give up after N failed attempts in a row [default: never]' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l sessions -d 'Open N SSH sessions and spread new connections over them' -r
+complete -c sshtun -n "__fish_sshtun_needs_command" -l max-channels -d 'Channels one SSH session may have open or opening; more connections wait to be accepted (OpenSSH allows 16384)' -r
+complete -c sshtun -n "__fish_sshtun_needs_command" -l stall-timeout -d 'Reset a connection whose local reader takes nothing for SECS while its bytes wait beyond memory (0: never)' -r
+complete -c sshtun -n "__fish_sshtun_needs_command" -l buffer-memory -d 'Memory for bytes waiting on slow local readers, all connections together [default: 256M]' -r
+complete -c sshtun -n "__fish_sshtun_needs_command" -l spill-dir -d 'Directory for slow readers\' spill files ("none": never spill, pause instead) [default: $TMPDIR, else /var/tmp]' -r -F
+complete -c sshtun -n "__fish_sshtun_needs_command" -l spill-limit -d 'Disk for slow readers\' spill files, all connections together [default: 8G]' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l ready-fd -d 'Write "READY" and a newline to file descriptor N once set up: connected and every forward tried (see ExitOnForwardFailure)' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l name -d 'Name for events, `sshtun status` and `sshtun ctl` [default: the destination host]' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l control-socket -d 'Control socket for status/ctl [default: $XDG_RUNTIME_DIR/sshtun/NAME.sock; "none": off]' -r -F
@@ -72,8 +77,13 @@ complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-sessions -d 
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-startups -d 'Unauthenticated connections: past START, drop new ones with probability RATE%, rising to 100% at FULL (like sshd\'s MaxStartups); N alone is a hard limit' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l per-source-max-startups -d 'Unauthenticated connections from one address (one /64 for IPv6), or none' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l max-channels -d 'Most channels and remote listeners per connection' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l rekey-limit -d 'New session keys after SIZE bytes either way (like sshd\'s RekeyLimit; K, M, G suffixes) [default: 1G]' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l login-grace-time -d 'Seconds a client has from connecting to being authenticated (like sshd\'s LoginGraceTime)' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l stall-timeout -d 'Reset a connection whose local reader takes nothing for SECS while its bytes wait beyond memory (0: never)' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l buffer-memory -d 'Memory for bytes waiting on slow local readers, all connections together [default: 256M]' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l spill-dir -d 'Directory for slow readers\' spill files ("none": never spill, pause instead) [default: $TMPDIR, else /var/tmp]' -r -F
+complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l spill-limit -d 'Disk for slow readers\' spill files, all connections together [default: 8G]' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -l gateway-ports -d 'Let remote forwards bind the address the client asks for, not just loopback'
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -s v -d 'More detail on stderr; repeat for more'
 complete -c sshtun -n "__fish_sshtun_using_subcommand serve" -s q -d 'Quiet: only errors on stderr'
@@ -83,6 +93,10 @@ complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l control-socket -d '
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l metrics -d 'Serve status as Prometheus text on ADDR (e.g. 127.0.0.1:9105; a bare port binds loopback)' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l ready-fd -d 'Write a line to file descriptor N once every tunnel is set up (connected, every forward tried)' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F
+complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l stall-timeout -d 'Reset a connection whose local reader takes nothing for SECS while its bytes wait beyond memory (0: never)' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l buffer-memory -d 'Memory for bytes waiting on slow local readers, all connections together [default: 256M]' -r
+complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l spill-dir -d 'Directory for slow readers\' spill files ("none": never spill, pause instead) [default: $TMPDIR, else /var/tmp]' -r -F
+complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l spill-limit -d 'Disk for slow readers\' spill files, all connections together [default: 8G]' -r
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -l json -d 'Events as JSON lines on stdout'
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -s v -d 'More detail on stderr; repeat for more'
 complete -c sshtun -n "__fish_sshtun_using_subcommand up" -s q -d 'Quiet: only errors on stderr'

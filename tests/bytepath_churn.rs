@@ -18,6 +18,30 @@ use support::flow::connect_patient;
 use support::process::{rss_kib, scaled, wait_until};
 use support::*;
 
+/// Both tests hold thousands of sockets (and the echo server in this
+/// process as many again): one at a time, with the descriptor limit raised.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn exclusive() -> std::sync::MutexGuard<'static, ()> {
+    let guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit with a valid pointer to a local struct.
+    unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+        limit.rlim_cur = limit.rlim_max;
+        libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+    }
+    assert!(
+        limit.rlim_cur >= 16_384,
+        "these tests need 16384 descriptors; the hard limit is {}",
+        limit.rlim_max
+    );
+    guard
+}
+
 fn connect_and_close(addr: std::net::SocketAddr) {
     match TcpStream::connect(addr) {
         Ok(s) => drop(s),
@@ -27,19 +51,17 @@ fn connect_and_close(addr: std::net::SocketAddr) {
 
 #[test]
 fn bursts_of_short_connections_leave_the_session_and_a_download_intact() {
+    let _one = exclusive();
     let Some((sshd, home)) = setup() else { return };
     let echo = echo_server("127.0.0.1:0");
     let size = scaled(64 * MIB, 256 * MIB);
     let source = source_server("127.0.0.1:0", size, 51);
-    let (pa, pb) = (free_port(), free_port());
-    let args = tunnel_args(
-        sshd.peer(),
-        &["-L", &spec(pa, echo), "-L", &spec(pb, source)],
-    );
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
+    let (la, lb) = (spec(0, echo), spec(0, source));
+    let tun = Sshtun::start(&home, &tunnel_args(sshd.peer(), &["-L", &la, "-L", &lb]));
+    let (pa, pb) = (tun.addr(&format!("-L {la}")), tun.addr(&format!("-L {lb}")));
     let want = digest(&random_bytes(size, 51));
     let download = thread::spawn(move || {
-        let mut stream = connect_patient(lo(pb));
+        let mut stream = connect_patient(pb);
         // Slowly, so the download spans the bursts.
         support::flow::paced_read(&mut stream, support::flow::Pace::mib_per_s(16))
     });
@@ -48,7 +70,7 @@ fn bursts_of_short_connections_leave_the_session_and_a_download_intact() {
     for round in 0..2 {
         let start = Instant::now();
         for _ in 0..sequential {
-            connect_and_close(lo(pa));
+            connect_and_close(pa);
         }
         println!(
             "round {round}: {sequential} connect+close in {:.1} s",
@@ -58,7 +80,7 @@ fn bursts_of_short_connections_leave_the_session_and_a_download_intact() {
     let at_once = 5_000;
     let start = Instant::now();
     let held: Vec<TcpStream> = (0..at_once)
-        .map(|_| TcpStream::connect(lo(pa)).expect("connect"))
+        .map(|_| TcpStream::connect(pa).expect("connect"))
         .collect();
     drop(held);
     println!(
@@ -72,7 +94,7 @@ fn bursts_of_short_connections_leave_the_session_and_a_download_intact() {
         .unwrap_or_else(|e| panic!("the download was cut: {e}\n{}", tun.stderr()));
     assert_eq!(got.received, want, "the download's bytes differ");
     // The same session still carries data: one echo through the busy forward.
-    assert_echoes(connect_patient(lo(pa)), &random_bytes(MIB, 52));
+    assert_echoes(connect_patient(pa), &random_bytes(MIB, 52));
     let sshd_log = sshd.log();
     assert!(
         !sshd_log.contains("channels_alloc") && !sshd_log.contains("too big"),
@@ -84,14 +106,12 @@ fn bursts_of_short_connections_leave_the_session_and_a_download_intact() {
 
 #[test]
 fn rounds_of_idle_connections_do_not_make_memory_creep() {
+    let _one = exclusive();
     let Some((sshd, home)) = setup() else { return };
     let echo = echo_server("127.0.0.1:0");
-    let port = free_port();
-    let tun = Sshtun::spawn_ready(
-        &home,
-        &tunnel_args(sshd.peer(), &["-L", &spec(port, echo)]),
-        &[lo(port)],
-    );
+    let forward = spec(0, echo);
+    let tun = Sshtun::start(&home, &tunnel_args(sshd.peer(), &["-L", &forward]));
+    let addr = tun.addr(&format!("-L {forward}"));
     let (rounds, per_round) = (scaled(10, 20), scaled(2_000, 5_000));
     let pid = tun.pid();
     let idle_fds = support::process::fd_count(pid);
@@ -99,7 +119,7 @@ fn rounds_of_idle_connections_do_not_make_memory_creep() {
     for _ in 0..rounds {
         let mut held: Vec<TcpStream> = Vec::with_capacity(per_round);
         for _ in 0..per_round {
-            held.push(TcpStream::connect(lo(port)).expect("connect"));
+            held.push(TcpStream::connect(addr).expect("connect"));
         }
         // Every channel is open: one byte echoes through the last connection.
         let last = held.last_mut().unwrap();

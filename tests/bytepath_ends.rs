@@ -40,13 +40,11 @@ fn read_until_end(stream: &mut impl Read) -> std::io::Result<u64> {
 fn a_lost_session_resets_a_tcp_download() {
     let Some((sshd, home)) = setup() else { return };
     let hose = Firehose::start(Pace::Trickle);
-    let port = free_port();
-    let tun = Sshtun::spawn_ready(
-        &home,
-        &tunnel_args(sshd.peer(), &["-L", &spec(port, hose.addr)]),
-        &[lo(port)],
-    );
-    let mut stream = connect_patient(lo(port));
+    let forward = spec(0, hose.addr);
+    let mut tun = Sshtun::start(&home, &tunnel_args(sshd.peer(), &["-L", &forward]));
+    tun.allow_log("connection lost");
+    tun.allow_log("lost:");
+    let mut stream = connect_patient(tun.addr(&format!("-L {forward}")));
     let mut first = [0u8; 1024];
     stream.read_exact(&mut first).expect("data flows");
     signal_all(&sshd.session_pids(), libc::SIGKILL);
@@ -66,7 +64,8 @@ fn a_lost_session_resets_a_unix_socket_client_that_is_sending() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sock");
     let forward = format!("{}:{}", path.display(), hose.addr);
-    let _tun = Sshtun::spawn(&home, &tunnel_args(sshd.peer(), &["-L", &forward]));
+    let mut tun = Sshtun::spawn(&home, &tunnel_args(sshd.peer(), &["-L", &forward]));
+    tun.allow_log("lost");
     let mut stream = support::unix::unix_connect_when_ready(&path);
     let mut first = [0u8; 1024];
     stream.read_exact(&mut first).expect("data flows");
@@ -96,24 +95,20 @@ fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
     let size = 64 * MIB;
     let source = source_server("127.0.0.1:0", size, 41);
     let want = digest(&random_bytes(size, 41));
-    let (pa, pb) = (free_port(), free_port());
+    let (la, lb) = (spec(0, hose.addr), spec(0, source));
     let args = tunnel_args(
         sshd.peer(),
-        &[
-            "--stall-timeout",
-            "3",
-            "-L",
-            &spec(pa, hose.addr),
-            "-L",
-            &spec(pb, source),
-        ],
+        &["--stall-timeout", "3", "-L", &la, "-L", &lb],
     );
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
+    let mut tun = Sshtun::start(&home, &args);
+    // The reset of the stalled reader is what this test provokes.
+    tun.allow_log("made no progress");
+    let (pa, pb) = (tun.addr(&format!("-L {la}")), tun.addr(&format!("-L {lb}")));
     let base = rss_kib(tun.pid());
     let peak = RssPeak::start(tun.pid());
 
     // Never read: sshtun holds what the far end sends, then gives up on it.
-    let mut stalled = connect_small_rcvbuf(lo(pa));
+    let mut stalled = connect_small_rcvbuf(pa);
     let stalled_at = Instant::now();
     assert!(
         wait_until(Duration::from_secs(10), || hose.sent() >= 32 * MIB as u64),
@@ -122,7 +117,7 @@ fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
     hose.set_pace(Pace::Trickle);
 
     // A healthy connection completes while the other is stalled.
-    let mut healthy = connect_patient(lo(pb));
+    let mut healthy = connect_patient(pb);
     let got = read_digest(&mut healthy).expect("the healthy connection reads to the end");
     assert_eq!(got, want, "healthy connection: bytes differ");
     let healthy_done = stalled_at.elapsed();
@@ -154,7 +149,7 @@ fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
     println!("sshtun RSS +{grown} MiB with one stalled reader");
     assert!(grown <= 48, "sshtun grew by {grown} MiB");
     // The session still works.
-    let mut again = connect_patient(lo(pb));
+    let mut again = connect_patient(pb);
     assert_eq!(read_digest(&mut again).unwrap(), want);
     assert_clean_exit(tun);
 }

@@ -11,22 +11,16 @@ use std::time::Duration;
 
 use support::*;
 
-/// A loopback port nothing listens on.
-fn refused_port() -> std::net::SocketAddr {
-    lo(free_port())
-}
-
 fn refused_channel_names_the_servers_reason(kind: PeerKind) {
     let Some((server, home)) = setup_with(kind) else {
         return;
     };
-    let port = free_port();
-    let closed = refused_port();
-    let tun = Sshtun::spawn_ready(
-        &home,
-        &tunnel_args(server.peer(), &["-L", &spec(port, closed)]),
-        &[lo(port)],
-    );
+    let closed = closed_port();
+    let forward = spec(0, closed.addr);
+    let mut tun = Sshtun::start(&home, &tunnel_args(server.peer(), &["-L", &forward]));
+    // The refusal is what this scenario provokes.
+    tun.allow_log("could not open a channel");
+    let port = tun.port(&format!("-L {forward}"));
     let mut stream = connect(lo(port));
     let end = read_digest(&mut stream);
     assert!(
@@ -54,13 +48,11 @@ fn socks_reply_for_a_refused_port_is_connection_refused(kind: PeerKind) {
     let Some((server, home)) = setup_with(kind) else {
         return;
     };
-    let port = free_port();
-    let tun = Sshtun::spawn_ready(
-        &home,
-        &tunnel_args(server.peer(), &["-D", &port.to_string()]),
-        &[lo(port)],
-    );
-    let (_stream, reply) = socks_connect(lo(port), refused_port()).expect("SOCKS handshake");
+    let closed = closed_port();
+    let mut tun = Sshtun::start(&home, &tunnel_args(server.peer(), &["-D", "0"]));
+    tun.allow_log("could not open a channel");
+    let port = tun.port("-D 0");
+    let (_stream, reply) = socks_connect(lo(port), closed.addr).expect("SOCKS handshake");
     assert_eq!(reply, REP_CONNECTION_REFUSED, "{}", tun.stderr());
     // A client that connects and leaves without a word is no warning.
     drop(std::net::TcpStream::connect(lo(port)).unwrap());

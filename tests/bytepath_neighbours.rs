@@ -17,9 +17,9 @@ use support::*;
 
 const SLOW_READERS: usize = 16;
 
-fn fast_pull(port: u16, want: &Received) -> Duration {
+fn fast_pull(addr: std::net::SocketAddr, want: &Received) -> Duration {
     let start = Instant::now();
-    let mut stream = connect_patient(lo(port));
+    let mut stream = connect_patient(addr);
     let got = read_digest(&mut stream).expect("the fast connection reads to the end");
     assert_eq!(&got, want, "fast connection: bytes differ");
     start.elapsed()
@@ -33,23 +33,18 @@ fn sixteen_slow_readers_and_a_fast_one(kind: PeerKind, sessions: &str) {
     let fast_size = scaled(64 * MIB, 256 * MIB);
     let slow_source = source_server("127.0.0.1:0", slow_size, 21);
     let fast_source = source_server("127.0.0.1:0", fast_size, 22);
-    let (slow_port, fast_port) = (free_port(), free_port());
+    let (slow_spec, fast_spec) = (spec(0, slow_source), spec(0, fast_source));
     let args = tunnel_args(
         server.peer(),
-        &[
-            "--sessions",
-            sessions,
-            "-L",
-            &spec(slow_port, slow_source),
-            "-L",
-            &spec(fast_port, fast_source),
-        ],
+        &["--sessions", sessions, "-L", &slow_spec, "-L", &fast_spec],
     );
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(slow_port), lo(fast_port)]);
+    let tun = Sshtun::start(&home, &args);
+    let slow = tun.addr(&format!("-L {slow_spec}"));
+    let fast = tun.addr(&format!("-L {fast_spec}"));
     let want_fast = digest(&random_bytes(fast_size, 22));
     let want_slow = Arc::new(digest(&random_bytes(slow_size, 21)));
 
-    let solo = (0..2).map(|_| fast_pull(fast_port, &want_fast)).min().unwrap();
+    let solo = (0..2).map(|_| fast_pull(fast, &want_fast)).min().unwrap();
     let base = rss_kib(tun.pid());
     let peak = RssPeak::start(tun.pid());
 
@@ -57,7 +52,7 @@ fn sixteen_slow_readers_and_a_fast_one(kind: PeerKind, sessions: &str) {
         .map(|i| {
             let want = want_slow.clone();
             thread::spawn(move || {
-                let mut stream = connect_patient(lo(slow_port));
+                let mut stream = connect_patient(slow);
                 let got = paced_read(&mut stream, Pace::mib_per_s(1))
                     .unwrap_or_else(|e| panic!("slow reader {i} was cut: {e}"));
                 assert_eq!(&got.received, &*want, "slow reader {i}: bytes differ");
@@ -66,7 +61,7 @@ fn sixteen_slow_readers_and_a_fast_one(kind: PeerKind, sessions: &str) {
         .collect();
     // Let the slow readers' far ends fill whatever sshtun holds for them.
     thread::sleep(Duration::from_millis(500));
-    let beside = fast_pull(fast_port, &want_fast);
+    let beside = fast_pull(fast, &want_fast);
     for reader in readers {
         reader.join().expect("a slow reader failed");
     }

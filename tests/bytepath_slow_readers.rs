@@ -61,16 +61,15 @@ fn slow_reader(kind: PeerKind, route: Route) {
     let size = payload();
     let seed = 11;
     let want = digest(&random_bytes(size, seed));
-    let port = free_port();
     let pace = Pace::mib_per_s(READER_MIB_PER_S);
 
     // The far end that sends flat out, and the forward in front of it.
-    let (flag, entry, reader_is_target) = match route {
-        Route::LocalPull => ("-L", lo(port), false),
-        Route::LocalPush => ("-L", lo(port), true),
-        Route::DynamicPull => ("-D", lo(port), false),
-        Route::RemotePull => ("-R", lo(port), false),
-        Route::RemotePush => ("-R", lo(port), true),
+    let (flag, reader_is_target) = match route {
+        Route::LocalPull => ("-L", false),
+        Route::LocalPush => ("-L", true),
+        Route::DynamicPull => ("-D", false),
+        Route::RemotePull => ("-R", false),
+        Route::RemotePush => ("-R", true),
     };
     let (target, pushed) = if reader_is_target {
         let (addr, got) = slow_target(pace);
@@ -79,20 +78,11 @@ fn slow_reader(kind: PeerKind, route: Route) {
         (source_server("127.0.0.1:0", size, seed), None)
     };
     let forward = match route {
-        Route::DynamicPull => port.to_string(),
-        _ => spec(port, target),
+        Route::DynamicPull => "0".to_string(),
+        _ => spec(0, target),
     };
-    let args = tunnel_args(server.peer(), &[flag, &forward]);
-    let mut tun = Sshtun::spawn(&home, &args);
-    if flag != "-R" {
-        tun.wait_ready(&[entry]);
-    } else {
-        assert!(
-            wait_for_port(entry, Duration::from_secs(15)),
-            "the server never listened on {entry}\n{}",
-            tun.stderr()
-        );
-    }
+    let tun = Sshtun::start(&home, &tunnel_args(server.peer(), &[flag, &forward]));
+    let entry = tun.addr(&format!("{flag} {forward}"));
     let peaks: Vec<_> = watched(&server, &tun)
         .into_iter()
         .map(|(name, pid)| (name, support::process::rss_kib(pid), RssPeak::start(pid)))
@@ -221,10 +211,9 @@ fn reader_pausing_ten_seconds(kind: PeerKind) {
     };
     let size = payload();
     let source = source_server("127.0.0.1:0", size, 12);
-    let port = free_port();
-    let args = tunnel_args(server.peer(), &["-L", &spec(port, source)]);
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(port)]);
-    let mut stream = connect_patient(lo(port));
+    let forward = spec(0, source);
+    let tun = Sshtun::start(&home, &tunnel_args(server.peer(), &["-L", &forward]));
+    let mut stream = connect_patient(tun.addr(&format!("-L {forward}")));
     let pace = Pace::mib_per_s(256).after_pause(Duration::from_secs(10));
     let got = paced_read(&mut stream, pace)
         .unwrap_or_else(|e| panic!("the pausing reader was cut: {e}"));
@@ -246,11 +235,15 @@ mod serve_with_openssh_client {
         let size = payload();
         let source = source_server("127.0.0.1:0", size, 13);
         let server = Fixture::start("", &[]);
-        let port = free_port();
         let mut ssh = server.ssh();
-        ssh.args(["-N", "-R", &spec(port, source), "127.0.0.1"]);
-        let _ssh = Background::spawn(ssh);
-        assert!(wait_for_port(lo(port), Duration::from_secs(15)));
+        ssh.args(["-N", "-R", &spec(0, source), "127.0.0.1"]);
+        let mut ssh = Background::spawn(ssh);
+        let line = ssh.wait_for_line("Allocated port");
+        let port: u16 = line
+            .split_whitespace()
+            .nth(2)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
         let base = support::process::rss_kib(server.pid() as i32);
         let peak = RssPeak::start(server.pid() as i32);
         let mut stream = connect_patient(lo(port));

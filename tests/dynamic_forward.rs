@@ -124,10 +124,10 @@ fn dynamic_forward_refused_target_gets_an_error_reply_and_the_proxy_keeps_workin
     let (_stream, rep) = socks_connect(socks, closed.addr).expect("a SOCKS reply");
     let took = started.elapsed();
     println!("refused CONNECT answered with {rep:#04x} in {took:?} (claim: {ANSWER_CLAIM:?})");
-    // The server only says "connect failed" (no reason code for "refused"):
-    // sshtun answers "host unreachable", against either server.
+    // The server says "connect failed" and, in its text, why: a refused
+    // port gets SOCKS5's "connection refused" (5), against either server.
     assert_eq!(
-        rep, REP_HOST_UNREACHABLE,
+        rep, REP_CONNECTION_REFUSED,
         "CONNECT to {}, where nothing listens",
         closed.addr
     );

@@ -50,23 +50,23 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
     let Some((sshd, home)) = setup() else { return };
     let hose = Firehose::start(Pace::Full);
     let source = source_server("127.0.0.1:0", SIZE, 7);
-    let (pa, pb) = (free_port(), free_port());
-    let (la, lb) = (spec(pa, hose.addr), spec(pb, source));
+    let (la, lb) = (spec(0, hose.addr), spec(0, source));
     let args = tunnel_args(sshd.peer(), &["-L", &la, "-L", &lb]);
-    let tun = Sshtun::spawn_ready(&home, &args, &[lo(pa), lo(pb)]);
+    let tun = Sshtun::start(&home, &args);
+    let (pa, pb) = (tun.addr(&format!("-L {la}")), tun.addr(&format!("-L {lb}")));
     let pid = tun.pid();
     let want = digest(&random_bytes(SIZE, 7));
 
     // The healthy connection alone, twice (the best run counts: this machine is shared).
     let solo = (0..2)
-        .map(|_| timed_pull(lo(pb), &want, "solo pull"))
+        .map(|_| timed_pull(pb, &want, "solo pull"))
         .min()
         .unwrap();
     let rss_base = rss_kib(pid);
     let peak = RssPeak::start(pid);
 
     // Connection A: nobody reads it; the far end sends flat out.
-    let _stalled = connect_small_rcvbuf(lo(pa));
+    let _stalled = connect_small_rcvbuf(pa);
     assert!(
         wait_until(Duration::from_secs(30), || hose.sent() >= FILL),
         "the far end sent only {} bytes into the stalled connection",
@@ -76,7 +76,7 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
 
     // The healthy connection while A is stalled and still fed.
     let busy = (0..2)
-        .map(|_| timed_pull(lo(pb), &want, "pull while another connection is stalled"))
+        .map(|_| timed_pull(pb, &want, "pull while another connection is stalled"))
         .min()
         .unwrap();
     assert!(

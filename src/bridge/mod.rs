@@ -37,11 +37,14 @@
 //!
 //! # How a connection ends
 //!
-//! A clean end is EOF from both sides and the far end's CLOSE, which russh
-//! answers itself. Waiting for that CLOSE, rather than sending ours first,
-//! matters: russh 0.65 forgets a channel once it has sent CLOSE and then
-//! ignores the far end's, so each channel we close first stays in its table
-//! until the session ends. Any other end (the session lost, CLOSE without
+//! A clean end is EOF from both sides, then CLOSE both ways. russh 0.65
+//! forgets a channel once it has sent CLOSE and then ignores the far end's,
+//! so the side that closes first keeps a small entry (its queue, about 2 KiB)
+//! for every such channel until the session ends. The client therefore waits
+//! for the server's CLOSE (OpenSSH's sshd sends it as soon as both directions
+//! ended) and closes first only after [`CLOSE_WAIT`]. `sshtun serve` closes
+//! first, as sshd does: against an sshtun client one side must, and the
+//! server keeps that entry (an OpenSSH client closes first itself). Any other end (the session lost, CLOSE without
 //! EOF, a stalled reader) resets a TCP socket (linger 0) so the application
 //! sees an error, not a clean end that hides the loss. A Unix-domain socket
 //! has no reset: Linux reports ECONNRESET to the peer only when the closing
@@ -123,19 +126,25 @@ pub trait ChannelKind: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static {}
 impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> ChannelKind for S {}
 
 /// What the connections of one SSH session share: how many of them are
-/// paused, and (for `sshtun serve`) the gate their sends wait on.
+/// paused, and, for `sshtun serve`, the gate their sends wait on and the
+/// server's habit of closing a finished channel first.
 #[derive(Debug, Default)]
 pub struct SessionLoad {
     paused: AtomicUsize,
     gate: Option<std::sync::Arc<SendGate>>,
+    /// Close a channel as soon as both directions ended, as sshd does,
+    /// instead of waiting for the far end to close it.
+    closes_first: bool,
 }
 
 impl SessionLoad {
-    /// A session whose connections wait on `gate` before sending.
-    pub fn gated(gate: std::sync::Arc<SendGate>) -> Self {
+    /// A server session: its connections wait on `gate` before sending, and
+    /// close their channels once both directions ended (see [`join`]).
+    pub fn server(gate: std::sync::Arc<SendGate>) -> Self {
         SessionLoad {
             paused: AtomicUsize::new(0),
             gate: Some(gate),
+            closes_first: true,
         }
     }
 
@@ -203,6 +212,10 @@ pub async fn join_halves<T: Socket, S: ChannelKind>(
     let result = match result {
         Ok(Finish::Closed) => {
             tx.disarm();
+            Ok(())
+        }
+        Ok(Finish::Done) if load.is_some_and(|l| l.closes_first) => {
+            tx.close().await;
             Ok(())
         }
         Ok(Finish::Done) => {

@@ -59,7 +59,7 @@ struct Active {
     /// -L/-D: the accept loops; awaited on cancel so the port is closed on return.
     listeners: Vec<tokio::task::JoinHandle<()>>,
     /// -R: the session the server's listener lives on, and the port it gave.
-    on_session: Weak<russh::client::Handle<crate::session::ClientHandler>>,
+    on_session: Weak<crate::link::LiveSession>,
     remote_port: Option<u16>,
     /// Why it is not up: the last attempt's error.
     error: Option<String>,

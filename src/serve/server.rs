@@ -157,7 +157,7 @@ async fn connection(
     let (stream, gate) = super::decouple::decouple(socket);
     let switches = Switches {
         ended: shutdown.child_token(),
-        load: Arc::new(crate::bridge::SessionLoad::gated(gate)),
+        load: Arc::new(crate::bridge::SessionLoad::server(gate)),
         ..Switches::default()
     };
     let Switches {

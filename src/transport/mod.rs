@@ -26,6 +26,8 @@ use crate::options::AddressFamily;
 use crate::proxy::Proxy;
 use crate::session;
 
+mod tcp;
+
 /// TCP connect timeout when ConnectTimeout is not set; also bounds how long a
 /// jump host may take to open the channel onwards.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -45,7 +47,7 @@ pub type Connecting<'a> = Pin<Box<dyn Future<Output = Result<Transport>> + Send 
 pub fn connect(config: &TunnelConfig) -> Connecting<'_> {
     Box::pin(async move {
         match &config.proxy {
-            Proxy::Direct => Ok(Box::new(connect_tcp(config).await?) as Transport),
+            Proxy::Direct => Ok(Box::new(tcp::Tcp::new(connect_tcp(config).await?)) as Transport),
             Proxy::Command(command) => spawn_command(command),
             Proxy::Jump(hop) => through_jump_host(hop, config).await,
         }
