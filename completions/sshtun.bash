@@ -95,7 +95,7 @@ _sshtun() {
 
     case "${cmd}" in
         sshtun)
-            opts="-L -R -D -g -N -T -W -J -4 -6 -b -C -c -f -p -l -i -o -F -G -v -q -h -V --detailed-exit-codes --log-file --reconnect --max-retries --sessions --json --ready-fd --name --control-socket --pidfile --help --version serve up status ctl help"
+            opts="-L -R -D -g -N -T -W -J -4 -6 -b -C -c -f -p -l -i -o -F -G -v -q -h -V --detailed-exit-codes --log-file --reconnect --max-retries --sessions --max-channels --stall-timeout --buffer-memory --spill-dir --spill-limit --json --ready-fd --name --control-socket --pidfile --help --version serve up status ctl help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,6 +158,26 @@ _sshtun() {
                     return 0
                     ;;
                 --sessions)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-channels)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buffer-memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spill-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spill-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -583,7 +603,7 @@ _sshtun() {
             return 0
             ;;
         sshtun__subcmd__serve)
-            opts="-v -q -h --listen --host-key --authorized-keys --permit-open --permit-listen --gateway-ports --max-sessions --max-startups --per-source-max-startups --max-channels --login-grace-time --log-file --help"
+            opts="-v -q -h --listen --host-key --authorized-keys --permit-open --permit-listen --gateway-ports --max-sessions --max-startups --per-source-max-startups --max-channels --rekey-limit --login-grace-time --log-file --stall-timeout --buffer-memory --spill-dir --spill-limit --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -625,11 +645,31 @@ _sshtun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --rekey-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --login-grace-time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buffer-memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spill-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spill-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -663,7 +703,7 @@ _sshtun() {
             return 0
             ;;
         sshtun__subcmd__up)
-            opts="-v -q -h --config --control-socket --metrics --json --ready-fd --log-file --detailed-exit-codes --help"
+            opts="-v -q -h --config --control-socket --metrics --json --ready-fd --log-file --detailed-exit-codes --stall-timeout --buffer-memory --spill-dir --spill-limit --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -686,6 +726,22 @@ _sshtun() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buffer-memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spill-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --spill-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
