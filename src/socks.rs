@@ -65,8 +65,8 @@ where
             }
             Some(5) => read_v5(stream).await,
             Some(other) => Err(anyhow!("bad SOCKS handshake: {}", describe_version(other))),
-            None => Err(anyhow!(
-                "bad SOCKS handshake: the client closed the connection mid-handshake (reading the version)"
+            None => Err(anyhow::Error::new(ClientLeft).context(
+                "bad SOCKS handshake: the client closed the connection mid-handshake (reading the version)",
             )),
         }
     };
@@ -88,9 +88,17 @@ where
         let protocol = Socks5ServerProtocol::accept_no_auth(stream).await?;
         protocol.read_command().await
     };
-    let (protocol, command, target) = handshake
-        .await
-        .map_err(|e| anyhow!("bad SOCKS handshake: {}", describe(&e)))?;
+    let (protocol, command, target) = handshake.await.map_err(|e| {
+        let why = anyhow!("bad SOCKS handshake: {}", describe(&e));
+        match e {
+            SocksServerError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::UnexpectedEof =>
+            {
+                anyhow::Error::new(ClientLeft).context(why)
+            }
+            _ => why,
+        }
+    })?;
     if command != Socks5Command::TCPConnect {
         protocol
             .reply_error(&ReplyError::CommandNotSupported)
@@ -118,6 +126,21 @@ where
         protocol,
         host,
         port,
+    })
+}
+
+/// The client closed the connection before its request was complete: a
+/// health check or a port scan, most often, and no reason for a warning.
+#[derive(Debug, thiserror::Error)]
+#[error("the client left")]
+pub struct ClientLeft;
+
+/// Whether `error` only says the client went away mid-handshake.
+pub fn client_left(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| {
+        e.is::<ClientLeft>()
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::UnexpectedEof)
     })
 }
 

@@ -151,5 +151,6 @@ fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
     // The session still works.
     let mut again = connect_patient(pb);
     assert_eq!(read_digest(&mut again).unwrap(), want);
+    drop((stalled, healthy, again));
     assert_clean_exit(tun);
 }

@@ -31,8 +31,7 @@ fn refused_channel_names_the_servers_reason(kind: PeerKind) {
     let line = tun
         .stderr()
         .lines()
-        .filter(|l| l.contains("could not open a channel"))
-        .last()
+        .rfind(|l| l.contains("could not open a channel"))
         .unwrap()
         .to_string();
     println!("{kind:?}: {line} (client saw {end:?})");

@@ -218,6 +218,7 @@ fn reader_pausing_ten_seconds(kind: PeerKind) {
     let got = paced_read(&mut stream, pace)
         .unwrap_or_else(|e| panic!("the pausing reader was cut: {e}"));
     assert_eq!(got.received, digest(&random_bytes(size, 12)));
+    drop(stream);
     assert!(!tun.stderr().contains("reset"), "{}", tun.stderr());
     assert_clean_exit(tun);
 }

@@ -66,7 +66,7 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
     let peak = RssPeak::start(pid);
 
     // Connection A: nobody reads it; the far end sends flat out.
-    let _stalled = connect_small_rcvbuf(pa);
+    let stalled = connect_small_rcvbuf(pa);
     assert!(
         wait_until(Duration::from_secs(30), || hose.sent() >= FILL),
         "the far end sent only {} bytes into the stalled connection",
@@ -107,5 +107,6 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
         "sshtun grew by {grown} MiB with one stalled connection"
     );
     assert!(hose.sent() >> 20 > grown + 32, "the test proves nothing: too little was sent");
+    drop(stalled);
     assert_clean_exit(tun);
 }

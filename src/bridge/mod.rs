@@ -390,9 +390,7 @@ async fn closes(rx: &mut ChannelReadHalf) -> bool {
 /// it did not (the channel may then be closed from here).
 async fn far_end_closes(rx: &mut ChannelReadHalf) -> bool {
     // A session that ended has closed every channel with it.
-    tokio::time::timeout(CLOSE_WAIT, closes(rx))
-        .await
-        .map_or(false, |_| true)
+    tokio::time::timeout(CLOSE_WAIT, closes(rx)).await.is_ok()
 }
 
 /// Closes the channel if the connection's task is dropped before [`join`]

@@ -43,9 +43,13 @@ async fn connection(
     let request = match socks::read_request(socket).await {
         Ok(request) => request,
         Err(e) => {
-            // Health checks and port scans connect and close: not worth a warning.
             counted.failed();
-            debug!("closing SOCKS connection: {e:#}");
+            // Health checks and port scans connect and close: not worth a warning.
+            if socks::client_left(&e) {
+                debug!("closing SOCKS connection: {e:#}");
+            } else {
+                warn!("closing SOCKS connection: {e:#}");
+            }
             return;
         }
     };

@@ -106,7 +106,11 @@ async fn reverse_socks(
         Ok(request) => request,
         Err(e) => {
             counted.failed();
-            warn!("closing reverse SOCKS connection: {e:#}");
+            if socks::client_left(&e) {
+                debug!("closing reverse SOCKS connection: {e:#}");
+            } else {
+                warn!("closing reverse SOCKS connection: {e:#}");
+            }
             return;
         }
     };
