@@ -201,6 +201,7 @@ async fn run(cli: Cli, events: Events) -> Result<()> {
         }
     };
     shutdown.cancel();
+    crate::bridge::stop_waiting();
     drain(&tasks, tokio::time::Instant::now() + SHUTDOWN_GRACE).await;
     tunnel.disconnect().await;
     outcome

@@ -41,10 +41,11 @@
 //! forgets a channel once it has sent CLOSE and then ignores the far end's,
 //! so the side that closes first keeps a small entry (its queue, about 2 KiB)
 //! for every such channel until the session ends. The client therefore waits
-//! for the server's CLOSE (OpenSSH's sshd sends it as soon as both directions
-//! ended) and closes first only after [`CLOSE_WAIT`]. `sshtun serve` closes
-//! first, as sshd does: against an sshtun client one side must, and the
-//! server keeps that entry (an OpenSSH client closes first itself). Any other end (the session lost, CLOSE without
+//! for the server's CLOSE (OpenSSH's sshd sends it one round trip after both
+//! directions ended), up to [`CLOSE_WAIT`]; a server that leaves closing to
+//! the client (asyncssh does) is noticed there, and that session then closes
+//! finished channels at once (paying the entry). `sshtun serve` closes first,
+//! as sshd does. Any other end (the session lost, CLOSE without
 //! EOF, a stalled reader) resets a TCP socket (linger 0) so the application
 //! sees an error, not a clean end that hides the loss. A Unix-domain socket
 //! has no reset: Linux reports ECONNRESET to the peer only when the closing
@@ -60,7 +61,7 @@ mod spill;
 mod trim;
 
 use std::io;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -80,8 +81,8 @@ const FIRST_READ: usize = 512;
 /// SSH packets without copying.
 const COPY_BUFFER: usize = 64 * 1024;
 /// How long, once both directions have ended, the far end may take to close
-/// the channel before we close it ourselves.
-const CLOSE_WAIT: Duration = Duration::from_secs(10);
+/// the channel before we close it ourselves (sshd takes one round trip).
+const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
 /// A local stream a channel can be joined with: TCP, a Unix socket, stdio.
 pub trait Socket: Send {
@@ -132,9 +133,10 @@ impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> ChannelKind for S
 pub struct SessionLoad {
     paused: AtomicUsize,
     gate: Option<std::sync::Arc<SendGate>>,
-    /// Close a channel as soon as both directions ended, as sshd does,
-    /// instead of waiting for the far end to close it.
-    closes_first: bool,
+    /// Close a channel as soon as both directions ended, instead of
+    /// waiting for the far end to close it: from the start for a server, and
+    /// once the far end was seen to leave closing to us.
+    closes_first: AtomicBool,
 }
 
 impl SessionLoad {
@@ -144,7 +146,21 @@ impl SessionLoad {
         SessionLoad {
             paused: AtomicUsize::new(0),
             gate: Some(gate),
-            closes_first: true,
+            closes_first: AtomicBool::new(true),
+        }
+    }
+
+    fn closes_first(&self) -> bool {
+        self.closes_first.load(Ordering::Relaxed)
+    }
+
+    /// The far end left a finished channel open: from now on this session
+    /// closes finished channels itself, without waiting.
+    fn far_end_waits_for_close(&self) {
+        if !self.closes_first.swap(true, Ordering::Relaxed) {
+            debug!(
+                "the server leaves closing finished channels to us; closing them without waiting"
+            );
         }
     }
 
@@ -214,15 +230,20 @@ pub async fn join_halves<T: Socket, S: ChannelKind>(
             tx.disarm();
             Ok(())
         }
-        Ok(Finish::Done) if load.is_some_and(|l| l.closes_first) => {
+        Ok(Finish::Done) if load.is_some_and(SessionLoad::closes_first) => {
+            drop(socket);
             tx.close().await;
             Ok(())
         }
         Ok(Finish::Done) => {
+            // Nothing more goes through the socket: free it while we wait.
+            drop(socket);
             if far_end_closes(&mut rx).await {
                 tx.disarm();
             } else {
-                debug!("the far end did not close the channel within {CLOSE_WAIT:?}");
+                if let Some(load) = load {
+                    load.far_end_waits_for_close();
+                }
                 tx.close().await;
             }
             Ok(())
@@ -387,10 +408,37 @@ async fn closes(rx: &mut ChannelReadHalf) -> bool {
 }
 
 /// Waits up to [`CLOSE_WAIT`] for the far end to close the channel; false if
-/// it did not (the channel may then be closed from here).
+/// it did not (the channel may then be closed from here). A process that is
+/// stopping does not wait: its sessions end anyway.
 async fn far_end_closes(rx: &mut ChannelReadHalf) -> bool {
-    // A session that ended has closed every channel with it.
-    tokio::time::timeout(CLOSE_WAIT, closes(rx)).await.is_ok()
+    tokio::select! {
+        // A session that ended has closed every channel with it.
+        _ = closes(rx) => true,
+        () = tokio::time::sleep(CLOSE_WAIT) => false,
+        () = stopping() => true,
+    }
+}
+
+/// Set once the process is shutting down.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STOP: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
+/// The process is shutting down: finished connections stop waiting for the
+/// far end to close their channels, so they do not hold up the grace period
+/// that open connections get.
+pub fn stop_waiting() {
+    STOPPING.store(true, Ordering::Release);
+    STOP.notify_waiters();
+}
+
+async fn stopping() {
+    loop {
+        let notified = STOP.notified();
+        if STOPPING.load(Ordering::Acquire) {
+            return;
+        }
+        notified.await;
+    }
 }
 
 /// Closes the channel if the connection's task is dropped before [`join`]

@@ -197,6 +197,7 @@ impl Fleet {
     /// Stops every tunnel with one shared grace period.
     pub async fn stop_all(&mut self) {
         self.root.cancel();
+        crate::bridge::stop_waiting();
         let deadline = Instant::now() + SHUTDOWN_GRACE;
         for member in &self.members {
             drain(&member.tasks, deadline).await;

@@ -18,6 +18,7 @@
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: minimal SOCKS5 and SOCKS4/4a clients that report the reply code.
 //! - [`unix`]: an echo server and client on Unix-domain sockets.
+//! - [`asyncssh`]: an asyncssh (Python) SSH server, a peer that is neither OpenSSH nor russh.
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
 //! - [`flow`]: paced readers, and a far end that sends and receives at once.
 //! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
@@ -29,6 +30,7 @@
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod asyncssh;
 pub mod checks;
 pub mod cleanup;
 pub mod command;
