@@ -95,7 +95,7 @@ _sshtun() {
 
     case "${cmd}" in
         sshtun)
-            opts="-L -R -D -g -N -T -W -J -4 -6 -b -C -c -f -p -l -i -o -F -G -v -q -h -V --detailed-exit-codes --log-file --reconnect --max-retries --sessions --max-channels --stall-timeout --buffer-memory --spill-dir --spill-limit --json --ready-fd --name --control-socket --pidfile --help --version serve up status ctl help"
+            opts="-L -R -D -g -N -T -t -n -a -x -k -W -J -4 -6 -b -C -c -f -p -l -i -o -F -G -v -q -E -y -h -V --detailed-exit-codes --log-file --reconnect --max-retries --sessions --max-channels --stall-timeout --buffer-memory --spill-dir --spill-limit --json --ready-fd --name --control-socket --pidfile --help --version serve up status ctl help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -150,6 +150,10 @@ _sshtun() {
                     return 0
                     ;;
                 --log-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -E)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

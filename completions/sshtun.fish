@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_sshtun_global_optspecs
-    string join \n L= R= D= g N T W= J= 4 6 b= C c= f p= l= i= o= F= G v q detailed-exit-codes log-file= reconnect max-retries= sessions= max-channels= stall-timeout= buffer-memory= spill-dir= spill-limit= json ready-fd= name= control-socket= pidfile= h/help V/version
+    string join \n L= R= D= g N T t n a x k W= J= 4 6 b= C c= f p= l= i= o= F= G v q detailed-exit-codes E/log-file= y reconnect max-retries= sessions= max-channels= stall-timeout= buffer-memory= spill-dir= spill-limit= json ready-fd= name= control-socket= pidfile= h/help V/version
 end
 
 function __fish_sshtun_needs_command
@@ -36,7 +36,7 @@ complete -c sshtun -n "__fish_sshtun_needs_command" -s l -d 'User to log in as' 
 complete -c sshtun -n "__fish_sshtun_needs_command" -s i -d 'Identity (private key) file; may be repeated' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -s o -d 'Option in ssh_config format, e.g. -o StrictHostKeyChecking=accept-new' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -s F -d 'ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config ("none": none)' -r
-complete -c sshtun -n "__fish_sshtun_needs_command" -l log-file -d 'Append the log to FILE (timestamped) instead of stderr' -r -F
+complete -c sshtun -n "__fish_sshtun_needs_command" -s E -l log-file -d 'Append the log to FILE (timestamped) instead of stderr, as ssh -E' -r -F
 complete -c sshtun -n "__fish_sshtun_needs_command" -l max-retries -d 'With --reconnect: give up after N failed attempts in a row [default: never]' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l sessions -d 'Open N SSH sessions and spread new connections over them' -r
 complete -c sshtun -n "__fish_sshtun_needs_command" -l max-channels -d 'Channels one SSH session may have open or opening; more connections wait to be accepted (OpenSSH allows 16384)' -r
@@ -49,8 +49,13 @@ complete -c sshtun -n "__fish_sshtun_needs_command" -l name -d 'Name for events,
 complete -c sshtun -n "__fish_sshtun_needs_command" -l control-socket -d 'Control socket for status/ctl [default: $XDG_RUNTIME_DIR/sshtun/NAME.sock; "none": off]' -r -F
 complete -c sshtun -n "__fish_sshtun_needs_command" -l pidfile -d 'Write the process id to FILE (removed on exit)' -r -F
 complete -c sshtun -n "__fish_sshtun_needs_command" -s g -d 'Let other hosts connect to local forwards (bind all interfaces)'
-complete -c sshtun -n "__fish_sshtun_needs_command" -s N -d 'Accepted for ssh compatibility (sshtun never runs a remote command)'
-complete -c sshtun -n "__fish_sshtun_needs_command" -s T -d 'Accepted for ssh compatibility (sshtun never allocates a terminal)'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s N -d 'No remote command: what sshtun always does (accepted as ssh\'s -N)'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s T -d 'No terminal: sshtun never allocates one (accepted as ssh\'s -T)'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s t -d 'Ignored, as ssh -N ignores it: sshtun never allocates a terminal'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s n -d 'Read stdin from /dev/null, as ssh -n (only -W reads stdin)'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s a -d 'No agent forwarding: sshtun never forwards the agent (accepted as ssh\'s -a)'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s x -d 'No X11 forwarding: sshtun never forwards X11 (accepted as ssh\'s -x)'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s k -d 'No GSSAPI credential forwarding: sshtun never does it (accepted as ssh\'s -k)'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s 4 -d 'Use IPv4 addresses only'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s 6 -d 'Use IPv6 addresses only'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s C -d 'Compress the session (zlib)'
@@ -59,6 +64,7 @@ complete -c sshtun -n "__fish_sshtun_needs_command" -s G -d 'Print the resolved 
 complete -c sshtun -n "__fish_sshtun_needs_command" -s v -d 'More detail on stderr; repeat for more'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s q -d 'Quiet: only errors on stderr'
 complete -c sshtun -n "__fish_sshtun_needs_command" -l detailed-exit-codes -d 'Exit 10/11/12 for connection/authentication/host key failures, not 255'
+complete -c sshtun -n "__fish_sshtun_needs_command" -s y -d 'Send the log to syslog (/dev/log) instead of stderr, as ssh -y'
 complete -c sshtun -n "__fish_sshtun_needs_command" -l reconnect -d 'Reconnect after a lost session or failed attempt, re-creating every forward'
 complete -c sshtun -n "__fish_sshtun_needs_command" -l json -d 'One JSON object per event on stdout: connecting, forward_ready, ready, ...'
 complete -c sshtun -n "__fish_sshtun_needs_command" -s h -l help -d 'Print help'

@@ -26,6 +26,8 @@ More in sshtun(1).";
     version,
     after_help = EXAMPLES,
     args_conflicts_with_subcommands = true,
+    // `-N -N`, `-p 1 -p 2`: ssh takes a repeated flag (the last value wins).
+    args_override_self = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -52,13 +54,42 @@ pub struct Cli {
     #[arg(short = 'g', help_heading = "Forwarding")]
     pub gateway_ports: bool,
 
-    /// Accepted for ssh compatibility (sshtun never runs a remote command)
-    #[arg(short = 'N', help_heading = "Forwarding")]
+    /// No remote command: what sshtun always does (accepted as ssh's -N)
+    #[arg(short = 'N', help_heading = "ssh compatibility")]
     pub no_command: bool,
 
-    /// Accepted for ssh compatibility (sshtun never allocates a terminal)
-    #[arg(short = 'T', help_heading = "Forwarding")]
+    /// No terminal: sshtun never allocates one (accepted as ssh's -T)
+    #[arg(short = 'T', help_heading = "ssh compatibility")]
     pub no_tty: bool,
+
+    /// Ignored, as ssh -N ignores it: sshtun never allocates a terminal
+    #[arg(short = 't', action = ArgAction::Count, help_heading = "ssh compatibility")]
+    pub force_tty: u8,
+
+    /// Read stdin from /dev/null, as ssh -n (only -W reads stdin)
+    #[arg(short = 'n', help_heading = "ssh compatibility")]
+    pub stdin_null: bool,
+
+    /// No agent forwarding: sshtun never forwards the agent (accepted as ssh's -a)
+    #[arg(short = 'a', help_heading = "ssh compatibility")]
+    pub no_agent_forwarding: bool,
+
+    /// No X11 forwarding: sshtun never forwards X11 (accepted as ssh's -x)
+    #[arg(short = 'x', help_heading = "ssh compatibility")]
+    pub no_x11_forwarding: bool,
+
+    /// No GSSAPI credential forwarding: sshtun never does it (accepted as ssh's -k)
+    #[arg(short = 'k', help_heading = "ssh compatibility")]
+    pub no_gssapi_delegation: bool,
+
+    /// A remote command, which sshtun refuses: it runs none (see -N)
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        hide = true
+    )]
+    pub remote_command: Vec<String>,
 
     /// Forward stdin and stdout to host:port through the server (implies -N, ExitOnForwardFailure, ClearAllForwardings)
     #[arg(short = 'W', value_name = "HOST:PORT", value_parser = crate::stdio::parse_target, help_heading = "Forwarding")]
@@ -93,7 +124,7 @@ pub struct Cli {
     pub background: bool,
 
     /// Port to connect to on the remote host
-    #[arg(short = 'p', value_name = "PORT", help_heading = "Connection")]
+    #[arg(short = 'p', value_name = "PORT", value_parser = spec::parse_ssh_port, help_heading = "Connection")]
     pub port: Option<u16>,
 
     /// User to log in as
@@ -128,9 +159,13 @@ pub struct Cli {
     #[arg(long, help_heading = "Output")]
     pub detailed_exit_codes: bool,
 
-    /// Append the log to FILE (timestamped) instead of stderr
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    /// Append the log to FILE (timestamped) instead of stderr, as ssh -E
+    #[arg(short = 'E', long, value_name = "FILE", help_heading = "Output")]
     pub log_file: Option<std::path::PathBuf>,
+
+    /// Send the log to syslog (/dev/log) instead of stderr, as ssh -y
+    #[arg(short = 'y', conflicts_with = "log_file", help_heading = "Output")]
+    pub syslog: bool,
 
     #[command(flatten)]
     pub run: RunArgs,

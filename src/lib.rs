@@ -3,7 +3,8 @@
 //!
 //! How the pieces fit, from the command line to the bytes:
 //!
-//! - [`cli`] parses ssh-style flags; [`spec`] parses forward specs and
+//! - [`cli`] parses ssh-style flags ([`usage`] turns clap's errors into
+//!   one line); [`spec`] parses forward specs and
 //!   destinations; [`options`] applies `-o Key=Value`; [`ssh_config`] reads
 //!   ssh_config files into the same options and prints them for `-G`;
 //!   [`config`] folds them into one [`config::TunnelConfig`].
@@ -76,3 +77,4 @@ pub mod supervisor;
 pub mod transport;
 pub mod tunnel;
 pub mod up;
+pub mod usage;

@@ -35,6 +35,8 @@ pub enum Style {
     Journal,
     /// A pipe or a file: a timestamp first.
     Timestamped,
+    /// syslog (`-y`): `<PRI>sshtun[PID]: `, the user facility as ssh uses.
+    Syslog,
 }
 
 impl Style {
@@ -87,6 +89,12 @@ fn priority(level: Level) -> u8 {
     }
 }
 
+/// syslog(3)'s LOG_USER facility, ssh's default SyslogFacility.
+const LOG_USER: u8 = 8;
+
+/// The socket `-y` sends to; SSHTUN_SYSLOG_SOCKET overrides it.
+const SYSLOG_SOCKET: &str = "/dev/log";
+
 /// The event formatter for every [`Style`].
 pub struct Human {
     style: Style,
@@ -106,6 +114,12 @@ where
         let level = *event.metadata().level();
         match self.style {
             Style::Journal => write!(writer, "<{}>", priority(level))?,
+            Style::Syslog => write!(
+                writer,
+                "<{}>sshtun[{}]: ",
+                LOG_USER + priority(level),
+                std::process::id()
+            )?,
             Style::Timestamped => {
                 tracing_subscriber::fmt::time::SystemTime.format_time(&mut writer)?;
                 write!(writer, " {level:>5} ")?;
@@ -155,6 +169,27 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<()> {
     if let Some(path) = file {
         let _ = LOG_FILE.set(path.to_path_buf());
     }
+    subscribe(verbose, quiet, style);
+    Ok(())
+}
+
+/// [`init`] for `-y`: the log goes to syslog (`/dev/log`, or
+/// SSHTUN_SYSLOG_SOCKET), the final error line to stderr as well. A socket
+/// that cannot be reached is an error naming it.
+pub fn init_syslog(verbose: u8, quiet: bool) -> Result<()> {
+    let path = std::env::var_os("SSHTUN_SYSLOG_SOCKET")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| SYSLOG_SOCKET.into());
+    let socket = std::os::unix::net::UnixDatagram::unbound()
+        .and_then(|s| s.connect(&path).map(|()| s))
+        .and_then(|s| s.set_nonblocking(true).map(|()| s))
+        .with_context(|| format!("could not send the log to syslog at {}", path.display()))?;
+    writer::set_syslog(socket);
+    subscribe(verbose, quiet, Style::Syslog);
+    Ok(())
+}
+
+fn subscribe(verbose: u8, quiet: bool, style: Style) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "info",
@@ -172,7 +207,6 @@ pub fn init(verbose: u8, quiet: bool, file: Option<&Path>) -> Result<()> {
         .with_ansi(ansi)
         .event_format(Human { style })
         .try_init();
-    Ok(())
 }
 
 fn open_log_file(path: &Path) -> Result<std::fs::File> {

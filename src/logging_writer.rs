@@ -32,12 +32,14 @@ enum Item {
 #[derive(Default)]
 struct Sink {
     file: Option<std::fs::File>,
+    /// `-y`: the log goes to syslog, one datagram per line.
+    syslog: Option<std::os::unix::net::UnixDatagram>,
 }
 
 impl Sink {
     /// Whether `kind` can be written without waiting.
     fn ready(&self, kind: Kind) -> bool {
-        if matches!(kind, Kind::Log) && self.file.is_some() {
+        if matches!(kind, Kind::Log) && (self.file.is_some() || self.syslog.is_some()) {
             return true;
         }
         let mut fd = libc::pollfd {
@@ -52,6 +54,20 @@ impl Sink {
 
     fn write(&mut self, kind: Kind, bytes: &[u8]) {
         let mut stderr = std::io::stderr();
+        if let Some(socket) = &self.syslog {
+            // Non-blocking: a syslog daemon that does not keep up loses lines.
+            let line = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+            if matches!(kind, Kind::User) {
+                // The final `sshtun: ...` line: an error (LOG_USER | LOG_ERR).
+                let mut datagram = format!("<11>sshtun[{}]: ", std::process::id()).into_bytes();
+                datagram.extend_from_slice(line);
+                let _ = socket.send(&datagram);
+                let _ = stderr.write_all(bytes);
+            } else {
+                let _ = socket.send(line);
+            }
+            return;
+        }
         match (kind, self.file.as_mut()) {
             (Kind::Log, Some(file)) => drop(file.write_all(bytes)),
             (Kind::Log, None) => drop(stderr.write_all(bytes)),
@@ -117,6 +133,11 @@ fn drain(receiver: Receiver<Item>) {
 /// Sends the log to `file` from now on (None: stderr).
 pub fn set_file(file: Option<std::fs::File>) {
     sink().lock().unwrap_or_else(|e| e.into_inner()).file = file;
+}
+
+/// Sends the log to syslog through `socket` (connected, non-blocking).
+pub fn set_syslog(socket: std::os::unix::net::UnixDatagram) {
+    sink().lock().unwrap_or_else(|e| e.into_inner()).syslog = Some(socket);
 }
 
 /// Writes one line now if that cannot block, else queues it (or drops it

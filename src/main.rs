@@ -1,10 +1,12 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use sshtun::cli::{Cli, Command};
+use sshtun::cli::Command;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match sshtun::usage::parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(code) => return ExitCode::from(code),
+    };
     // Each forwarded connection is a descriptor; the soft default is too low.
     sshtun::rlimit::raise_nofile();
     let buffers = match &cli.command {

@@ -105,6 +105,31 @@ fn parse_port(s: &str, allow_zero: bool) -> Result<u16, String> {
     Ok(port)
 }
 
+/// Parses `-p PORT` as ssh does: 1 to 65535, else "Bad port '0'".
+pub fn parse_ssh_port(s: &str) -> Result<u16, String> {
+    s.parse::<u16>()
+        .ok()
+        .filter(|p| *p != 0)
+        .ok_or_else(|| format!("Bad port '{s}': expected a number from 1 to 65535"))
+}
+
+/// For a spec with more fields than any form has: when its first fields make
+/// an IPv6 address that was not put in brackets, the spec as it should be.
+fn bracket_hint(fields: &[String], rest: usize) -> String {
+    if fields.len() <= rest + 1 {
+        return String::new();
+    }
+    let (addr, tail) = fields.split_at(fields.len() - rest);
+    let addr = addr.join(":");
+    if addr.parse::<std::net::Ipv6Addr>().is_err() {
+        return String::new();
+    }
+    format!(
+        "; an IPv6 address goes in brackets: '[{addr}]:{}'",
+        tail.join(":")
+    )
+}
+
 fn parse_bind(s: &str) -> Result<Bind, String> {
     match s {
         "" | "*" => Ok(Bind::All),
@@ -175,10 +200,24 @@ pub fn parse_remote(spec: &str) -> Result<ForwardSpec, String> {
 /// only allowed when `dynamic` (reverse dynamic forwarding).
 fn parse_listen_target(spec: &str, dynamic: bool) -> Result<(Listen, Option<Endpoint>), String> {
     let fields = split_fields(spec)?;
+    listen_target(spec, &fields, dynamic).map_err(|e| {
+        let hint = match bracket_hint(&fields, 3) {
+            hint if hint.is_empty() && dynamic => bracket_hint(&fields, 1),
+            hint => hint,
+        };
+        format!("{e}{hint}")
+    })
+}
+
+fn listen_target(
+    spec: &str,
+    fields: &[String],
+    dynamic: bool,
+) -> Result<(Listen, Option<Endpoint>), String> {
     let tcp = |host: &str, port: &str| parse_target(host, port).map(Endpoint::Tcp);
     let unix = |path: &str| parse_path(path).map(Endpoint::Unix);
     let listen_unix = |path: &str| parse_path(path).map(Listen::Unix);
-    let parsed = match fields.as_slice() {
+    let parsed = match fields {
         [path] if dynamic && is_path(path) => (listen_unix(path)?, None),
         [port] if dynamic => (tcp_listen(None, port)?, None),
         [a, b] if is_path(a) && is_path(b) => (listen_unix(a)?, Some(unix(b)?)),
@@ -200,7 +239,11 @@ fn parse_listen_target(spec: &str, dynamic: bool) -> Result<(Listen, Option<Endp
 /// Parses `-D [bind:]port`.
 pub fn parse_dynamic(spec: &str) -> Result<ForwardSpec, String> {
     let fields = split_fields(spec)?;
-    match fields.as_slice() {
+    dynamic(spec, &fields).map_err(|e| format!("{e}{}", bracket_hint(&fields, 1)))
+}
+
+fn dynamic(spec: &str, fields: &[String]) -> Result<ForwardSpec, String> {
+    match fields {
         [port] => Ok(ForwardSpec::Dynamic {
             bind: Bind::Default,
             port: parse_port(port, true)?,

@@ -248,12 +248,44 @@ fn bad_specs_say_what_is_wrong() {
         ("x:/b.sock", parse_local, "bad port 'x'"),
         ("http", parse_remote, "bad port 'http'"),
         ("/d.sock", parse_dynamic, "bad port '/d.sock'"),
+        (
+            "::1:8080:db:5432",
+            parse_local,
+            "an IPv6 address goes in brackets: '[::1]:8080:db:5432'",
+        ),
+        (
+            "fe80::1:9000:localhost:3000",
+            parse_remote,
+            "an IPv6 address goes in brackets: '[fe80::1]:9000:localhost:3000'",
+        ),
+        (
+            "::1:1080",
+            parse_remote,
+            "an IPv6 address goes in brackets: '[::1]:1080'",
+        ),
+        (
+            "::1:1080",
+            parse_dynamic,
+            "an IPv6 address goes in brackets: '[::1]:1080'",
+        ),
     ];
     for (input, parse, want) in cases {
         let err = parse(input).unwrap_err();
         assert!(
             err.contains(want),
             "input {input:?}: error {err:?} does not contain {want:?}"
+        );
+    }
+}
+
+#[test]
+fn ssh_port_is_1_to_65535() {
+    assert_eq!(parse_ssh_port("2222"), Ok(2222));
+    for bad in ["0", "65536", "http", "", "-1"] {
+        let err = parse_ssh_port(bad).unwrap_err();
+        assert!(
+            err.starts_with(&format!("Bad port '{bad}'")),
+            "{bad}: {err}"
         );
     }
 }

@@ -29,7 +29,12 @@ pub fn init_logging(verbose: u8, quiet: bool, file: Option<&std::path::Path>) ->
 /// failed run: every error becomes one line on stderr and an exit code.
 pub fn main(cli: Cli) -> u8 {
     let detailed = cli.detailed_exit_codes;
-    if let Err(e) = init_logging(cli.verbose, cli.quiet, cli.log_file.as_deref()) {
+    let logging = if cli.syslog {
+        crate::logging::init_syslog(cli.verbose, cli.quiet).context(Failure::Config)
+    } else {
+        init_logging(cli.verbose, cli.quiet, cli.log_file.as_deref())
+    };
+    if let Err(e) = logging.and_then(|()| stdin_null(cli.stdin_null)) {
         crate::logging::say(&format!("sshtun: {e:#}"));
         return exit::code_for(&e, detailed);
     }
@@ -72,6 +77,20 @@ pub fn main(cli: Cli) -> u8 {
     events.emit(Event::Exit { code, error });
     crate::logging::finish();
     code
+}
+
+/// `-n`: stdin from /dev/null, as ssh -n (only `-W` reads it).
+fn stdin_null(wanted: bool) -> Result<()> {
+    use std::os::fd::AsRawFd;
+    if !wanted {
+        return Ok(());
+    }
+    let null = std::fs::File::open("/dev/null").context("could not open /dev/null for -n")?;
+    // SAFETY: dup2 onto descriptor 0 of two open descriptors; `null` is closed after.
+    if unsafe { libc::dup2(null.as_raw_fd(), 0) } < 0 {
+        return Err(anyhow!(std::io::Error::last_os_error()).context("-n: dup2"));
+    }
+    Ok(())
 }
 
 /// Whether `err` comes from writing to a stdout whose reader went away.

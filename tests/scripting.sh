@@ -154,7 +154,7 @@ has_event "$WORK/events" forward_cancelled tunnel '"script"' kind '"local"' \
 port_open "$rport" || fail "the -R forward is gone too"
 
 echo "== ctl exit codes"
-expect_exit 2 "invalid value" ctl add -L nonsense
+expect_exit 2 "sshtun: usage error: -L: bad forwarding specification 'nonsense'" ctl add -L nonsense
 expect_exit 5 "no sshtun named 'nobody'" ctl --name nobody list
 expect_exit 6 "refused" ctl --name script add -L "$lport:127.0.0.1:$ECHO_PORT"
 expect_exit 6 "is not set up" ctl --name script cancel -L "1:127.0.0.1:$ECHO_PORT"
