@@ -197,8 +197,17 @@ fn subscribe(verbose: u8, quiet: bool, style: Style) {
         (false, _) => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("SSHTUN_LOG").unwrap_or_else(|_| {
-        let russh = if verbose >= 3 { level } else { "warn" };
-        tracing_subscriber::EnvFilter::new(format!("{level},russh={russh}"))
+        if verbose >= 3 {
+            return tracing_subscriber::EnvFilter::new(format!("{level},russh={level}"));
+        }
+        // russh's server warns about every channel request it does not know
+        // and answers with failure, as OpenSSH does quietly: PuTTY sends
+        // winadj@putty.projects.tartarus.org with every window adjust (132
+        // lines per 64 MiB). That module's other warnings concern client
+        // certificates, which `serve` does not accept.
+        tracing_subscriber::EnvFilter::new(format!(
+            "{level},russh=warn,russh::server::encrypted=error"
+        ))
     });
     let ansi = matches!(style, Style::Terminal { color: true });
     let _ = tracing_subscriber::fmt()

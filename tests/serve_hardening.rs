@@ -301,7 +301,7 @@ fn unsafe_authorized_keys_or_host_key_stop_the_server() {
     let chmod = |p: &std::path::Path, m: u32| {
         std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
     };
-    // The server must refuse to start: exit 255 with the reason. One that
+    // The server must refuse to start: exit 3 (configuration) with the reason. One that
     // starts anyway is killed after 10 s and the test fails on its exit code.
     let start = || {
         let log = home.join("serve.log");
@@ -338,7 +338,7 @@ fn unsafe_authorized_keys_or_host_key_stop_the_server() {
         let before = std::fs::metadata(path).unwrap().permissions().mode();
         chmod(path, mode);
         let (code, err) = start();
-        assert_eq!(code, Some(255), "{}: {mode:o}: {err}", path.display());
+        assert_eq!(code, Some(3), "{}: {mode:o}: {err}", path.display());
         assert!(err.contains(want), "{}: {mode:o}: {err}", path.display());
         chmod(path, before);
     }

@@ -18,13 +18,13 @@ mod decouple;
 mod forward;
 mod handler;
 pub mod host_key;
+mod listen;
 pub mod permit;
 mod remote;
 mod server;
 pub mod startups;
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use std::io::Write;
@@ -32,10 +32,9 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use clap::ArgAction;
 use russh::keys::PrivateKey;
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::exit;
+use crate::exit::{self, Failure};
 use authorized_keys::AuthorizedKeys;
 use permit::{PermitListen, PermitOpen};
 use startups::{MaxStartups, PerSource};
@@ -45,9 +44,9 @@ pub use server::run;
 /// Options of `sshtun serve`.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on; port 0 picks a free port. The bound address is printed on stdout
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:2222")]
-    pub listen: SocketAddr,
+    /// Address to listen on: HOST:PORT, [IPV6]:PORT or a name (localhost:2222 binds each of its addresses); port 0 picks a free port. The bound addresses are printed on stdout when it is not a terminal
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:2222")]
+    pub listen: String,
 
     /// Host key file [default: generated once in $XDG_STATE_HOME/sshtun/host_key or ~/.local/state/sshtun/host_key]
     #[arg(long, value_name = "FILE")]
@@ -139,9 +138,25 @@ impl ServeConfig {
     /// Resolves the command line: loads (or generates) the host key and reads
     /// the authorized keys, refusing either when others could have written
     /// it (or read the host key), as sshd's StrictModes does.
+    /// Errors are configuration failures; a missing file names the command
+    /// that makes it.
     pub fn from_args(args: &ServeArgs) -> Result<ServeConfig> {
+        Self::load(args).context(Failure::Config)
+    }
+
+    fn load(args: &ServeArgs) -> Result<ServeConfig> {
         let host_key = match &args.host_key {
-            Some(path) => host_key::load(path, false)?,
+            Some(path) => {
+                missing(
+                    path,
+                    &format!(
+                        "no host key {p}: make one with `ssh-keygen -t ed25519 -N '' -f {p}`, \
+                         or leave out --host-key and serve keeps its own",
+                        p = path.display()
+                    ),
+                )?;
+                host_key::load(path, false)?
+            }
             None => host_key::load(&host_key::default_path()?, true)?,
         };
         let home = crate::config::home_dir().ok();
@@ -149,6 +164,15 @@ impl ServeConfig {
             Some(path) => path.clone(),
             None => crate::config::home_dir()?.join(".ssh/authorized_keys"),
         };
+        missing(
+            &keys_path,
+            &format!(
+                "no authorized keys file {p}: name your public key with --authorized-keys \
+                 ~/.ssh/id_ed25519.pub (a .pub file is a one-key list), or add it: \
+                 `cat ~/.ssh/id_ed25519.pub >>{p}`",
+                p = keys_path.display()
+            ),
+        )?;
         crate::strict_modes::check_authorized_keys(&keys_path, home.as_deref())
             .with_context(|| format!("refusing authorized keys {}", keys_path.display()))?;
         let authorized_keys = AuthorizedKeys::load(&keys_path)?;
@@ -176,7 +200,8 @@ impl ServeConfig {
 }
 
 /// Runs `sshtun serve` and returns the process exit code: 0 after a clean
-/// shutdown on SIGINT/SIGTERM, 255 when the server cannot start.
+/// shutdown on SIGINT/SIGTERM, 3 for an unusable host key or authorized
+/// keys file, 255 when the server cannot start otherwise (e.g. bind).
 pub fn main(args: ServeArgs) -> u8 {
     let logging = crate::tunnel::init_logging(args.verbose, args.quiet, args.log_file.as_deref());
     if let Err(e) = logging {
@@ -194,29 +219,41 @@ pub fn main(args: ServeArgs) -> u8 {
         Ok(()) => exit::OK,
         Err(err) => {
             crate::logging::say(&format!("sshtun: {err:#}"));
-            exit::SSH_FAILURE
+            exit::code_for(&err, false)
         }
     };
     crate::logging::finish();
     code
 }
 
+/// `Err(hint)` when `path` does not exist (a file that exists but cannot be
+/// read is left to the loader's own error).
+fn missing(path: &Path, hint: &str) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(anyhow::anyhow!("{hint}")),
+        _ => Ok(()),
+    }
+}
+
 async fn serve(args: ServeArgs) -> Result<()> {
     let config = ServeConfig::from_args(&args)?;
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("could not bind {}", args.listen))?;
-    let local = listener
-        .local_addr()
-        .with_context(|| format!("could not read the address bound for {}", args.listen))?;
-    tracing::info!("listening on {local}");
-    // Machine-readable, for scripts and tests that asked for port 0; a closed
-    // stdout is no reason to stop serving.
-    let _ = writeln!(std::io::stdout(), "listening on {local}");
+    let listeners = listen::bind(&args.listen).await?;
+    for listener in &listeners {
+        let local = listener
+            .local_addr()
+            .with_context(|| format!("could not read the address bound for {}", args.listen))?;
+        tracing::info!("listening on {local}");
+        // Machine-readable, for scripts and tests that asked for port 0 (a
+        // terminal already shows the log line); a closed stdout is no
+        // reason to stop serving.
+        if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+            let _ = writeln!(std::io::stdout(), "listening on {local}");
+        }
+    }
 
     let shutdown = CancellationToken::new();
     let signals = tokio::spawn(cancel_on_signal(shutdown.clone()));
-    let result = run(listener, config, shutdown).await;
+    let result = run(listeners, config, shutdown).await;
     signals.abort();
     result
 }

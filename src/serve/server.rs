@@ -56,10 +56,10 @@ pub(super) struct Shared {
     pub sessions: Arc<Semaphore>,
 }
 
-/// Serves SSH on `listener` until `shutdown` is cancelled, then stops
+/// Serves SSH on `listeners` until `shutdown` is cancelled, then stops
 /// accepting, disconnects every client and waits for their tasks to end.
 pub async fn run(
-    listener: TcpListener,
+    listeners: Vec<TcpListener>,
     config: ServeConfig,
     shutdown: CancellationToken,
 ) -> Result<()> {
@@ -99,7 +99,7 @@ pub async fn run(
     loop {
         let (socket, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => match accepted {
+            accepted = super::listen::accept(&listeners) => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
                     // Out of file descriptors and the like: back off, keep serving.
@@ -133,7 +133,7 @@ pub async fn run(
         );
         tracker.spawn(conn.instrument(span));
     }
-    drop(listener);
+    drop(listeners);
     tracker.close();
     tracker.wait().await;
     Ok(())
