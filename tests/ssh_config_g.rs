@@ -16,6 +16,11 @@
 //!   0 (or 300 under BatchMode). When ssh shows that default and the case
 //!   never sets those values, sshtun must show 15.
 //!
+//! - And one in order only: `ciphers` lists the ciphers in the order the
+//!   session offers them (AES-GCM first where the CPU has AES instructions,
+//!   src/preferred.rs), so it is compared as a set; the order is checked
+//!   against the session's own list in src/ssh_config/dump_tests.rs.
+//!
 //! Nothing else is rewritten.
 
 mod support;
@@ -447,7 +452,22 @@ fn g_matches_openssh() {
                     [v] if sshtun_default(key, v) => vec!["15".to_string()],
                     _ => values.clone(),
                 });
-                let (t, o) = (t.as_ref(), ours.get(*key));
+                let (mut t, mut o) = (t, ours.get(*key).cloned());
+                if *key == "ciphers" {
+                    let as_set = |v: &mut Vec<String>| {
+                        for value in v.iter_mut() {
+                            let mut names: Vec<&str> = value.split(',').collect();
+                            names.sort();
+                            *value = names.join(",");
+                        }
+                    };
+                    for side in [&mut t, &mut o] {
+                        if let Some(values) = side.as_mut() {
+                            as_set(values);
+                        }
+                    }
+                }
+                let (t, o) = (t.as_ref(), o.as_ref());
                 if t != o {
                     failures.push(format!(
                         "{label}: {key}\n    ssh:    {t:?}\n    sshtun: {o:?}"

@@ -80,12 +80,23 @@ impl client::Handler for ClientHandler {
             .end
             .server_version
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = version;
+            .unwrap_or_else(|e| e.into_inner()) = version.clone();
         if self.first_kex_done {
             debug!("keys re-exchanged ({})", names.cipher.as_ref());
             return Ok(());
         }
         self.first_kex_done = true;
+        // What ssh -v shows as "kex: algorithm:", "host key algorithm:" and
+        // "cipher: ... MAC: ... compression:" (one line, both directions
+        // share cipher and compression choice here; an AEAD cipher has no MAC).
+        debug!(
+            "{version}: kex {}, host key {}, cipher {}, MAC {}, compression {}",
+            names.kex.as_ref(),
+            names.key,
+            names.cipher.as_ref(),
+            mac_name(names),
+            compression_name(&names.client_compression),
+        );
         if !names.strict_kex() {
             bail!(
                 "the server does not support strict key exchange (kex-strict-s-v00@openssh.com), \
@@ -253,6 +264,25 @@ impl ClientHandler {
             crate::forward::inbound::serve_connection(channel, reply, route, shutdown, lease)
                 .instrument(span),
         );
+    }
+}
+
+/// The MAC, or what ssh -v prints for an AEAD cipher's (russh names one
+/// from the lists even then, but does not use it).
+fn mac_name(names: &russh::Names) -> &str {
+    let cipher = names.cipher.as_ref();
+    if cipher.contains("-gcm@") || cipher.starts_with("chacha20-poly1305") {
+        return "<implicit>";
+    }
+    names.client_mac.as_ref()
+}
+
+fn compression_name(compression: &russh::compression::Compression) -> &'static str {
+    use russh::compression::Compression;
+    match compression {
+        Compression::None => "none",
+        Compression::Zlib => "zlib",
+        Compression::ZlibOpenSSH => "zlib@openssh.com",
     }
 }
 

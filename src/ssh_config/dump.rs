@@ -8,7 +8,7 @@ use std::io::Write as _;
 use anyhow::{Context, Result, anyhow};
 
 use super::algorithms::{
-    self, DEFAULT_CIPHERS, DEFAULT_HOST_KEY_ALGORITHMS, DEFAULT_KEX, DEFAULT_MACS,
+    self, DEFAULT_HOST_KEY_ALGORITHMS, DEFAULT_KEX, DEFAULT_MACS,
 };
 use super::{MatchContext, command_line, jump};
 use crate::cli::Cli;
@@ -168,8 +168,15 @@ pub fn render(o: &Options, ctx: &MatchContext) -> Result<String> {
         ),
     };
     put("rekeylimit", format!("{bytes} {seconds}"));
+    // Ciphers in the order the session offers them (AES-GCM first where the
+    // CPU has AES instructions: crate::preferred), not OpenSSH's order.
+    let session_ciphers: Vec<String> = crate::preferred::default_cipher_order()
+        .iter()
+        .map(|c| c.as_ref().to_string())
+        .collect();
+    let session_ciphers = session_ciphers.join(",");
     let lists = [
-        ("ciphers", &o.ciphers, DEFAULT_CIPHERS),
+        ("ciphers", &o.ciphers, session_ciphers.as_str()),
         (
             "hostkeyalgorithms",
             &o.host_key_algorithms,

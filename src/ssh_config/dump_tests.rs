@@ -36,10 +36,34 @@ fn defaults_match_ssh_92() {
             "userknownhostsfile",
             "/home/alice/.ssh/known_hosts /home/alice/.ssh/known_hosts2",
         ),
-        ("ciphers", DEFAULT_CIPHERS),
     ];
     for (key, want) in cases {
         assert_eq!(value(&text, key), [want], "{key}");
+    }
+    // The ciphers in the order the session offers them (AES-GCM first on
+    // CPUs with AES instructions), which is what -G is asked for.
+    for (configured, settings) in [
+        (None, crate::config::AlgorithmSettings::default()),
+        (
+            Some("Ciphers=^aes256-ctr"),
+            crate::config::AlgorithmSettings {
+                ciphers: Some("^aes256-ctr".into()),
+                ..Default::default()
+            },
+        ),
+    ] {
+        let mut o = Options::default();
+        if let Some(arg) = configured {
+            o.apply_arg(arg).unwrap();
+        }
+        let text = render(&o, &ctx()).unwrap();
+        let session: Vec<String> = crate::preferred::preferred(&settings)
+            .unwrap()
+            .cipher
+            .iter()
+            .map(|c| c.as_ref().to_string())
+            .collect();
+        assert_eq!(value(&text, "ciphers"), [session.join(",")], "{configured:?}");
     }
     assert_eq!(value(&text, "identityfile"), DEFAULT_IDENTITY_FILES);
     assert!(value(&text, "proxycommand").is_empty());

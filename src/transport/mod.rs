@@ -121,10 +121,10 @@ async fn connect_tcp(config: &TunnelConfig) -> Result<TcpStream> {
                 let _ = stream.set_nodelay(true);
                 let _ = socket2::SockRef::from(&stream).set_keepalive(true);
                 crate::keepalive::tune_for(&stream, config);
-                debug!(
-                    "connected to {address} ({addr}) from {:?}",
-                    stream.local_addr()
-                );
+                match stream.local_addr() {
+                    Ok(local) => debug!("connected to {address} ({addr}) from {local}"),
+                    Err(_) => debug!("connected to {address} ({addr})"),
+                }
                 return Ok(stream);
             }
             Ok(Err(e)) => {
