@@ -2,6 +2,7 @@
 //! muscle memory works unchanged. Parsing only; [`crate::config`] resolves it.
 
 use clap::{ArgAction, Parser, Subcommand};
+use clap_complete::engine::ArgValueCompleter;
 
 use crate::spec::{self, ForwardSpec};
 
@@ -35,7 +36,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Where to connect: [user@]host or ssh://[user@]host[:port]
-    #[arg(value_name = "DESTINATION", required = true)]
+    #[arg(value_name = "DESTINATION", required = true, add = ArgValueCompleter::new(crate::complete::hosts))]
     pub destination: Option<String>,
 
     /// Forward a local port: [bind_address:]port:host:hostport
@@ -96,7 +97,7 @@ pub struct Cli {
     pub stdio_forward: Option<(String, u16)>,
 
     /// Connect through jump hosts: [user@]host[:port][,...] ("none" for none)
-    #[arg(short = 'J', value_name = "DESTINATION", help_heading = "Connection")]
+    #[arg(short = 'J', value_name = "DESTINATION", help_heading = "Connection", add = ArgValueCompleter::new(crate::complete::hosts))]
     pub jump: Option<String>,
 
     /// Use IPv4 addresses only
@@ -136,7 +137,7 @@ pub struct Cli {
     pub identity: Vec<String>,
 
     /// Option in ssh_config format, e.g. -o StrictHostKeyChecking=accept-new
-    #[arg(short = 'o', value_name = "KEY=VALUE", help_heading = "Connection")]
+    #[arg(short = 'o', value_name = "KEY=VALUE", help_heading = "Connection", add = ArgValueCompleter::new(crate::complete::options))]
     pub options: Vec<String>,
 
     /// ssh_config file to read instead of ~/.ssh/config and /etc/ssh/ssh_config ("none": none)
@@ -202,7 +203,7 @@ pub struct RunArgs {
     pub ready_fd: Option<i32>,
 
     /// Name for events, `sshtun status` and `sshtun ctl` [default: the destination host]
-    #[arg(long, value_name = "NAME", help_heading = "Scripting")]
+    #[arg(long, value_name = "NAME", help_heading = "Scripting", add = ArgValueCompleter::new(crate::complete::tunnel_names))]
     pub name: Option<String>,
 
     /// Control socket for status/ctl [default: $XDG_RUNTIME_DIR/sshtun/NAME.sock; "none": off]
@@ -225,6 +226,10 @@ pub enum Command {
     Status(crate::ctl::StatusArgs),
     /// Change a running sshtun: add or cancel a forward, list forwards, stop it
     Ctl(crate::ctl::CtlArgs),
+    /// Write the manual pages into a directory (to install them)
+    Man(crate::docs::ManArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell
+    Completions(crate::docs::CompletionsArgs),
 }
 
 impl Cli {

@@ -35,6 +35,9 @@
 //!   `sshtun status` and `sshtun ctl`, the commands that talk to it.
 //! - [`logging`] is the human log (terminal, journald or timestamped; never
 //!   blocking on a stderr nobody reads); [`pidfile`] is `--pidfile`.
+//! - [`docs`] writes the man pages and completion scripts (`sshtun man`,
+//!   `sshtun completions`); [`complete`] finds hosts, keywords and tunnel
+//!   names as the shell completes.
 //! - [`exit`] maps failures to the exit codes scripts branch on;
 //!   [`strict_modes`] refuses configuration and key files others could have
 //!   written (sshd's StrictModes, ssh's check of `~/.ssh/config`);
@@ -45,9 +48,11 @@ pub mod background;
 pub mod backoff;
 pub mod bridge;
 pub mod cli;
+pub mod complete;
 pub mod config;
 pub mod control;
 pub mod ctl;
+pub mod docs;
 pub mod events;
 pub mod exit;
 pub mod forward;

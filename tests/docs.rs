@@ -4,69 +4,29 @@
 //!
 //!     SSHTUN_UPDATE_DOCS=1 cargo test --test docs
 
-#[path = "docs/sections.rs"]
-mod sections;
+mod support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-use clap::CommandFactory;
-use clap_complete::{Generator, Shell};
+use std::process::Command;
+use std::time::Duration;
 
 const REGENERATE: &str = "SSHTUN_UPDATE_DOCS=1 cargo test --test docs";
 
-/// Every generated file, by path relative to the repository root.
+/// Every generated file, by path relative to the repository root: the
+/// pages `sshtun man` writes and the scripts `sshtun completions` prints.
 fn generated() -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut cmd = sshtun::cli::Cli::command();
-    cmd.build();
     let mut files = BTreeMap::new();
-    man_pages(&cmd, &mut files);
-    for shell in [
-        Shell::Bash,
-        Shell::Zsh,
-        Shell::Fish,
-        Shell::Elvish,
-        Shell::PowerShell,
-    ] {
-        let mut out = Vec::new();
-        clap_complete::generate(shell, &mut cmd.clone(), "sshtun", &mut out);
+    for (name, text) in sshtun::docs::man_pages() {
+        files.insert(Path::new("man").join(name), text);
+    }
+    for (shell, file) in sshtun::docs::SHELLS {
         files.insert(
-            Path::new("completions").join(shell.file_name("sshtun")),
-            out,
+            Path::new("completions").join(file),
+            sshtun::docs::completion_script(shell),
         );
     }
     files
-}
-
-/// `man/sshtun.1`, then one page per subcommand (`sshtun-ctl.1`,
-/// `sshtun-ctl-add.1`, ...), each with the sections written for people.
-fn man_pages(cmd: &clap::Command, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
-    let name = cmd.get_display_name().unwrap_or(cmd.get_name()).to_string();
-    let mut page = cmd.clone();
-    if page.find_subcommand("help").is_some() {
-        // `sshtun help` prints --help; it has no page of its own to point to.
-        page = page.mut_subcommand("help", |help| help.hide(true));
-    }
-    let man = clap_mangen::Man::new(page);
-    let mut out = Vec::new();
-    man.render_title(&mut out).unwrap();
-    man.render_name_section(&mut out).unwrap();
-    man.render_synopsis_section(&mut out).unwrap();
-    man.render_description_section(&mut out).unwrap();
-    man.render_options_section(&mut out).unwrap();
-    if cmd.get_subcommands().any(|s| s.get_name() != "help") {
-        man.render_subcommands_section(&mut out).unwrap();
-    }
-    out.extend_from_slice(
-        sections::for_page(&name, cmd.get_after_help().map(|h| h.to_string())).as_bytes(),
-    );
-    if cmd.get_version().is_some() {
-        man.render_version_section(&mut out).unwrap();
-    }
-    files.insert(Path::new("man").join(format!("{name}.1")), out);
-    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
-        man_pages(sub, files);
-    }
 }
 
 /// Where two versions of a file first differ, for the failure message.
@@ -141,6 +101,147 @@ fn man_pages_and_completions_are_current() {
          `git diff man completions` and commit it. First differences:\n{}",
         stale.join("\n")
     );
+}
+
+/// Renders a page as man(1) shows it, as plain text with single spaces.
+fn rendered(page: &Path) -> String {
+    let mut cmd = Command::new("man");
+    cmd.args(["-P", "cat", "-l"])
+        .arg(page)
+        .env("MANWIDTH", "100");
+    let out = support::command::output_within(&mut cmd, b"", Duration::from_secs(60));
+    assert!(out.status.success(), "man -l {}: {out:?}", page.display());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut plain = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // Overstrike (bold: c\bc, underline: _\bc): keep the last character.
+        if chars.peek() == Some(&'\u{8}') {
+            chars.next();
+            continue;
+        }
+        plain.push(c);
+    }
+    // Runs of spaces made single (justified text), indentation kept as one
+    // space: section titles are the lines that start in column 0.
+    let mut single = String::new();
+    for line in plain.lines() {
+        if line.starts_with(' ') {
+            single.push(' ');
+        }
+        single.push_str(&line.split_whitespace().collect::<Vec<_>>().join(" "));
+        single.push('\n');
+    }
+    single
+}
+
+/// The lines of one section (up to the next title).
+fn section<'a>(text: &'a str, title: &str) -> Vec<&'a str> {
+    text.lines()
+        .skip_while(|l| *l != title)
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .collect()
+}
+
+/// Every page rendered by man -l: the sections each must have, the
+/// synopsis with placeholders, a DESCRIPTION that is more than the summary,
+/// SEE ALSO naming the related pages, and the exit codes that page's
+/// command can return (and no other).
+#[test]
+fn every_page_renders_with_its_sections() {
+    if Command::new("man").arg("-w").arg("man").output().is_err() {
+        return support::skip("man (man-db) is not installed");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut pages = Vec::new();
+    for (name, text) in sshtun::docs::man_pages() {
+        let path = dir.path().join(&name);
+        std::fs::write(&path, text).unwrap();
+        pages.push((name.trim_end_matches(".1").to_string(), rendered(&path)));
+    }
+    let page = |name: &str| &pages.iter().find(|(n, _)| n == name).unwrap().1;
+    for (name, text) in &pages {
+        for section in ["NAME", "SYNOPSIS", "DESCRIPTION", "OPTIONS", "SEE ALSO"] {
+            assert!(
+                text.contains(&format!("\n{section}\n")),
+                "{name}: no {section}:\n{text}"
+            );
+        }
+        assert!(text.contains("sshtun(1)"), "{name}: SEE ALSO");
+        let description = section(text, "DESCRIPTION").join(" ");
+        assert!(
+            description.split_whitespace().count() > 25,
+            "{name}: thin DESCRIPTION: {description}"
+        );
+    }
+    let main = page("sshtun");
+    for want in [
+        "sshtun [-46aCfGgkNnqTtvxy] [-L spec]",
+        "[-b bind_address]",
+        "[-L spec]",
+        "[-E file]",
+        "destination",
+        "FORWARD SPECIFICATIONS",
+        "Reverse SOCKS",
+        "Unix-domain sockets",
+        "Port 0",
+        "IPv6 addresses",
+        "SSH_CONFIG",
+        "StrictHostKeyChecking, TCPKeepAlive",
+        "BUFFERING TIERS",
+        "spill to disk",
+        "stall timeout",
+        "mkfifo ready",
+        "sshtun -f --json -N -L 0:db:5432",
+        "EXIT STATUS",
+        "ENVIRONMENT",
+        "sshtun-up(1)",
+        "sshtun-serve(1)",
+        "sshtun-completions(1)",
+    ] {
+        assert!(main.contains(want), "sshtun(1) lacks '{want}'");
+    }
+    let up = page("sshtun-up");
+    for want in [
+        "TUNNELS FILE",
+        "[tunnel.db]",
+        "SIGHUP",
+        "SYSTEMD",
+        "Type=notify",
+        "EXIT STATUS",
+        "[--config file]",
+    ] {
+        assert!(up.contains(want), "sshtun-up(1) lacks '{want}':\n{up}");
+    }
+    let serve = page("sshtun-serve");
+    for want in [
+        "ssh-keygen -t ed25519",
+        "winadj",
+        "[--listen host:port]",
+        "FILES",
+    ] {
+        assert!(serve.contains(want), "sshtun-serve(1) lacks '{want}'");
+    }
+    // Exit codes per page: what the command can return, and no other.
+    for (name, codes) in [
+        ("sshtun-status", &["0", "2", "5", "141"][..]),
+        ("sshtun-ctl-add", &["0", "2", "5", "6", "141"]),
+        ("sshtun-up", &["0", "2", "3", "4", "10", "11", "12", "255"]),
+        ("sshtun-serve", &["0", "2", "3", "255"]),
+    ] {
+        let text = page(name);
+        let status = section(text, "EXIT STATUS");
+        // Each entry starts the section or follows a blank line; its tag is
+        // its first word.
+        let listed: Vec<&str> = status
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| !l.is_empty() && (*i == 0 || status[i - 1].is_empty()))
+            .filter_map(|(_, l)| l.split_whitespace().next())
+            .collect();
+        assert_eq!(listed, codes, "{name}: exit codes in\n{status:?}");
+    }
 }
 
 #[test]

@@ -225,11 +225,20 @@ done
 ok "rendered man/sshtun.1 with $renderer ($(wc -l <<<"$rendered") lines)"
 
 echo "== bash completion"
-replies=$(bash -c 'source "$1/completions/sshtun.bash"
-    COMP_WORDS=(sshtun -); COMP_CWORD=1; COMP_LINE="sshtun -"; COMP_POINT=8
-    _sshtun sshtun - sshtun; printf "%s\n" "${COMPREPLY[@]}"' _ "$REPO")
-for flag in -L -R -D --json --ready-fd; do
-    grep -qx -- "$flag" <<<"$replies" || fail "completion of 'sshtun -' lacks $flag"
+# The script asks sshtun itself (on PATH) for candidates.
+replies=$(PATH="$(dirname "$SSHTUN"):$PATH" bash -c 'source "$1/completions/sshtun.bash"
+    COMP_WORDS=(sshtun --); COMP_CWORD=1; COMP_LINE="sshtun --"; COMP_POINT=9
+    _clap_complete_sshtun sshtun -- sshtun; printf "%s\n" "${COMPREPLY[@]}"' _ "$REPO")
+for flag in --json --ready-fd --reconnect; do
+    grep -qx -- "$flag" <<<"$replies" || fail "completion of 'sshtun --' lacks $flag: $replies"
 done
-ok "'sshtun -<TAB>' offers $(tr '\n' ' ' <<<"$replies" | cut -c1-60)..."
+ok "'sshtun --<TAB>' offers $(tr '\n' ' ' <<<"$replies" | cut -c1-60)..."
+
+echo "== the README's -f --json | grep -m1 pattern returns"
+line=$(timeout 30 "$SSHTUN" "${client[@]}" -f --json --name grepped -L "0:127.0.0.1:$ECHO_PORT" "${dest[@]}" |
+    grep -m1 '"forward_ready"') || fail "-f --json | grep -m1 did not return a forward_ready line"
+gport=$(sed -nE 's/.*"listen":"[^"]*:([0-9]+)".*/\1/p' <<<"$line")
+echo_through "$gport" "$WORK/data"
+sshtun ctl --name grepped stop
+ok "-f --json | grep -m1 returned $line; 1 MiB echoed; stopped"
 echo "all scripting checks passed"

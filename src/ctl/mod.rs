@@ -69,7 +69,7 @@ pub struct Which {
     pub socket: Option<PathBuf>,
 
     /// Tunnel name (its --name, default the destination host)
-    #[arg(long, short = 'n', value_name = "NAME", global = true)]
+    #[arg(long, short = 'n', value_name = "NAME", global = true, add = clap_complete::engine::ArgValueCompleter::new(crate::complete::tunnel_names))]
     pub name: Option<String>,
 }
 
@@ -96,7 +96,7 @@ Exit status: 0 done, 2 usage (or several running and none named),
 #[command(after_help = STATUS_EXAMPLES)]
 pub struct StatusArgs {
     /// Tunnel name; all running tunnels when omitted
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", add = clap_complete::engine::ArgValueCompleter::new(crate::complete::tunnel_names))]
     pub name: Option<String>,
 
     /// Control socket of the sshtun to ask (its --control-socket)

@@ -138,6 +138,53 @@ const SUPPORTED: &[&str] = &[
     "userknownhostsfile",
 ];
 
+/// The keywords sshtun acts on, spelled as ssh_config(5) spells them (for
+/// completion after `-o` and the man page), in [`SUPPORTED`]'s order.
+pub const SPELLED: &[&str] = &[
+    "AddressFamily",
+    "BatchMode",
+    "BindAddress",
+    "CertificateFile",
+    "ChallengeResponseAuthentication",
+    "Ciphers",
+    "ClearAllForwardings",
+    "Compression",
+    "ConnectTimeout",
+    "DynamicForward",
+    "ExitOnForwardFailure",
+    "GatewayPorts",
+    "GlobalKnownHostsFile",
+    "HashKnownHosts",
+    "HostKeyAlgorithms",
+    "HostKeyAlias",
+    "HostName",
+    "IdentitiesOnly",
+    "IdentityAgent",
+    "IdentityFile",
+    "IgnoreUnknown",
+    "KbdInteractiveAuthentication",
+    "KexAlgorithms",
+    "LocalForward",
+    "MACs",
+    "PasswordAuthentication",
+    "PermitRemoteOpen",
+    "Port",
+    "ProxyCommand",
+    "ProxyJump",
+    "PubkeyAuthentication",
+    "RekeyLimit",
+    "RemoteForward",
+    "RevokedHostKeys",
+    "ServerAliveCountMax",
+    "ServerAliveInterval",
+    "StreamLocalBindMask",
+    "StreamLocalBindUnlink",
+    "StrictHostKeyChecking",
+    "TCPKeepAlive",
+    "User",
+    "UserKnownHostsFile",
+];
+
 /// True for a keyword (any case) that sshtun acts on.
 pub fn is_supported(keyword: &str) -> bool {
     let keyword = keyword.to_ascii_lowercase();
@@ -153,6 +200,12 @@ pub fn is_ignored(keyword: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spelled_is_supported_in_its_case() {
+        let lower: Vec<String> = SPELLED.iter().map(|k| k.to_ascii_lowercase()).collect();
+        assert_eq!(lower, SUPPORTED);
+    }
 
     #[test]
     fn list_is_sorted_lowercase_and_found() {

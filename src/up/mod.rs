@@ -37,7 +37,7 @@ use fleet::Fleet;
 #[derive(Debug, Clone, clap::Args)]
 pub struct UpArgs {
     /// Tunnels to run (default: every tunnel in the file)
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", add = clap_complete::engine::ArgValueCompleter::new(crate::complete::tunnel_names))]
     pub names: Vec<String>,
 
     /// Tunnels file (default: $XDG_CONFIG_HOME/sshtun/tunnels.toml, else ~/.config/sshtun/tunnels.toml)
