@@ -233,9 +233,9 @@ fn unknown(policy: &HostKeyPolicy, name: &str, key: &PublicKey) -> Result<()> {
             let question = format!(
                 "The authenticity of host '{name}' can't be established.\n\
                  {kind} key fingerprint is {fp}.\n\
-                 Are you sure you want to continue connecting (yes/no)? "
+                 Are you sure you want to continue connecting (yes/no/[fingerprint])? "
             );
-            let accepted = prompt::yes_no(&question)
+            let accepted = prompt::confirm(&question, Some(&fp.to_string()))
                 .with_context(|| format!("could not ask about the host key of {name}"))
                 .context(Failure::HostKey)?;
             if !accepted {

@@ -80,12 +80,50 @@ pub fn line(message: &str) -> Result<String> {
 
 /// Asks until the answer is `yes` or `no` (as ssh does for host keys).
 pub fn yes_no(message: &str) -> Result<bool> {
+    confirm(message, None)
+}
+
+/// Asks until the answer is `yes`, `no` or, when given, the `fingerprint`
+/// itself (which ssh accepts as "yes": users paste it from the server's
+/// admin to compare), as OpenSSH's confirm() does.
+pub fn confirm(message: &str, fingerprint: Option<&str>) -> Result<bool> {
     let mut question = message.to_string();
     loop {
-        match line(&question)?.trim().to_ascii_lowercase().as_str() {
-            "yes" => return Ok(true),
-            "no" => return Ok(false),
-            _ => question = "Please type 'yes' or 'no': ".to_string(),
+        match answer(&line(&question)?, fingerprint) {
+            Some(yes) => return Ok(yes),
+            None if fingerprint.is_some() => {
+                question = "Please type 'yes', 'no' or the fingerprint: ".to_string()
+            }
+            None => question = "Please type 'yes' or 'no': ".to_string(),
         }
+    }
+}
+
+/// What a typed line means: yes, no, or nothing (ask again). `yes` and `no`
+/// in any case; a fingerprint only exactly, surrounding blanks aside.
+fn answer(typed: &str, fingerprint: Option<&str>) -> Option<bool> {
+    let typed = typed.trim();
+    match typed.to_ascii_lowercase().as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ if fingerprint.is_some_and(|fp| fp == typed) => Some(true),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::answer;
+
+    #[test]
+    fn a_pasted_fingerprint_is_yes_only_when_it_matches() {
+        let fp = "SHA256:lNSk4sM2bXlG2/VvFeNNeL8HDgV3CjV6LTXxZkMLBZo";
+        assert_eq!(answer(" YES ", Some(fp)), Some(true));
+        assert_eq!(answer("no", Some(fp)), Some(false));
+        assert_eq!(answer(&format!("  {fp}\t"), Some(fp)), Some(true));
+        assert_eq!(answer(&fp.to_lowercase(), Some(fp)), None, "base64 is case-sensitive");
+        assert_eq!(answer("SHA256:AAAA", Some(fp)), None);
+        assert_eq!(answer(fp, None), None);
+        assert_eq!(answer("y", Some(fp)), None);
     }
 }

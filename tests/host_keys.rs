@@ -104,7 +104,7 @@ fn ask_on_a_terminal_records_on_yes_and_refuses_on_no() {
     let Some((sshd, home)) = setup() else { return };
     let l = spec(0, echo_server("127.0.0.1:0"));
     let args: Vec<String> = tunnel_args(sshd.peer(), &["-L", &l]);
-    let question = "Are you sure you want to continue connecting (yes/no)? ";
+    let question = "Are you sure you want to continue connecting (yes/no/[fingerprint])? ";
 
     std::fs::remove_file(home.known_hosts()).unwrap();
     let refused = answer_prompt(&home, &args, question, "no");
@@ -131,5 +131,35 @@ fn ask_on_a_terminal_records_on_yes_and_refuses_on_no() {
     );
     // Recorded hashed or in clear, as HashKnownHosts (Debian's
     // /etc/ssh/ssh_config sets it) says: OpenSSH's lookup finds it either way.
+    assert_recorded(&sshd, &home);
+}
+
+/// As ssh: the fingerprint pasted at the question (from the server's admin,
+/// to compare) is a "yes"; one that does not match asks again.
+#[test]
+fn a_pasted_fingerprint_answers_the_host_key_question() {
+    let Some((sshd, home)) = setup() else { return };
+    let l = spec(0, echo_server("127.0.0.1:0"));
+    let args: Vec<String> = tunnel_args(sshd.peer(), &["-L", &l]);
+    let question = "Are you sure you want to continue connecting (yes/no/[fingerprint])? ";
+
+    std::fs::remove_file(home.known_hosts()).unwrap();
+    let wrong = answer_prompt(
+        &home,
+        &args,
+        question,
+        "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    );
+    assert!(
+        wrong
+            .terminal
+            .contains("Please type 'yes', 'no' or the fingerprint: "),
+        "a fingerprint that does not match asks again:\n{}",
+        wrong.terminal
+    );
+    assert!(!home.known_hosts().exists(), "nothing recorded");
+
+    let pasted = answer_prompt(&home, &args, question, sshd.host_key_fingerprint());
+    assert!(pasted.stderr.contains("ready:"), "stderr:\n{}", pasted.stderr);
     assert_recorded(&sshd, &home);
 }
