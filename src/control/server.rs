@@ -58,7 +58,14 @@ impl Registry {
                 .cloned()
                 .ok_or_else(|| anyhow!("no tunnel named '{name}' here")),
             None if tunnels.len() == 1 => Ok(tunnels[0].clone()),
-            None => bail!("this process runs {} tunnels: name one", tunnels.len()),
+            None => {
+                let names: Vec<&str> = tunnels.iter().map(|t| t.name.as_str()).collect();
+                bail!(
+                    "this process runs {} tunnels ({}): name one",
+                    tunnels.len(),
+                    names.join(", ")
+                )
+            }
         }
     }
 }

@@ -210,7 +210,16 @@ async fn ctl(args: CtlArgs) -> Result<(), CtlError> {
         Action::Stop => send(&target, &Request::Status).await?.result["pid"].as_i64(),
         _ => None,
     };
-    let response = send(&target, &request).await?;
+    if matches!(args.action, Action::Add(_) | Action::Cancel(_)) && target.tunnel.is_none() {
+        one_tunnel(&target).await?;
+    }
+    let mut response = send(&target, &request).await?;
+    // `--name db list` is about db, even in a process running several.
+    if let (Action::List, Some(name)) = (&args.action, args.which.name.as_deref()) {
+        if let Some(tunnels) = response.result["tunnels"].as_array_mut() {
+            tunnels.retain(|t| t["name"] == name);
+        }
+    }
     if args.json {
         out(&format!(
             "{}\n",
@@ -227,9 +236,34 @@ async fn ctl(args: CtlArgs) -> Result<(), CtlError> {
             }
             out(&text)?;
         }
-        Action::List if !args.json => out(&table::forwards(&result, target.tunnel.as_deref()))?,
+        Action::List if !args.json => out(&table::forwards(&result, args.which.name.as_deref()))?,
         Action::Stop => address::wait_exit(pid, &target.socket).await?,
         _ => {}
+    }
+    Ok(())
+}
+
+/// An add or cancel that names no tunnel needs a process that runs one: a
+/// process running several (`sshtun up`) is a usage error that lists their
+/// names, as several running sshtuns are.
+async fn one_tunnel(target: &Target) -> Result<(), CtlError> {
+    let status = send(target, &Request::Status).await?;
+    let names: Vec<&str> = status.result["tunnels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    if names.len() > 1 {
+        return Err(CtlError::new(
+            USAGE,
+            anyhow!(
+                "{} runs {} tunnels ({}): name one with --name NAME",
+                target.describe(),
+                names.len(),
+                names.join(", ")
+            ),
+        ));
     }
     Ok(())
 }

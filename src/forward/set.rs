@@ -68,6 +68,45 @@ struct Active {
 }
 
 impl Active {
+    /// Whether `spec` names this forward, added with port 0, by the port it
+    /// got (the server's for -R, the bound one for -L/-D), as `ctl list`
+    /// and forward_ready show it.
+    fn was_allocated(&self, spec: &ForwardSpec) -> bool {
+        use crate::spec::Listen;
+        let port_of = |listen: &Listen| match listen {
+            Listen::Tcp { bind, port } => Some((bind.clone(), *port)),
+            Listen::Unix(_) => None,
+        };
+        let (added, named) = match (&self.spec, spec) {
+            (
+                ForwardSpec::Remote { listen: a, target: ta },
+                ForwardSpec::Remote { listen: b, target: tb },
+            ) if ta == tb => (port_of(a), port_of(b)),
+            (
+                ForwardSpec::Local { listen: a, target: ta },
+                ForwardSpec::Local { listen: b, target: tb },
+            ) if ta == tb => (port_of(a), port_of(b)),
+            (
+                ForwardSpec::Dynamic { bind: a, port: pa },
+                ForwardSpec::Dynamic { bind: b, port: pb },
+            ) => (Some((a.clone(), *pa)), Some((b.clone(), *pb))),
+            _ => return false,
+        };
+        let (Some((bind_a, 0)), Some((bind_b, port))) = (added, named) else {
+            return false;
+        };
+        if bind_a != bind_b || port == 0 {
+            return false;
+        }
+        match self.spec {
+            ForwardSpec::Remote { .. } => self.remote_port == Some(port),
+            _ => self
+                .listen
+                .iter()
+                .any(|addr| addr.rsplit_once(':').is_some_and(|(_, p)| p == port.to_string())),
+        }
+    }
+
     fn is_up(&self) -> bool {
         match self.spec {
             ForwardSpec::Remote { .. } => self.on_session.upgrade().is_some_and(|s| !s.is_closed()),
@@ -272,9 +311,12 @@ impl ForwardSet {
             let index = active
                 .iter()
                 .position(|a| &a.spec == spec)
+                .or_else(|| active.iter().position(|a| a.was_allocated(spec)))
                 .ok_or_else(|| anyhow!("{spec} is not set up"))?;
             active.remove(index)
         };
+        // The forward as it was added (`-R 0:...` when named by its port).
+        let spec = &removed.spec;
         removed.cancel.cancel();
         for listener in removed.listeners {
             let _ = listener.await;
