@@ -7,7 +7,7 @@
 mod serve_support;
 mod support;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -230,4 +230,55 @@ fn putty_winadj_requests_are_answered_quietly() {
         Vec::<String>::new(),
         "{log}"
     );
+}
+
+/// `serve -v` logs the client's version and the algorithms negotiated, as
+/// sshd -d does (OpenSSH's ssh as the client, each choice pinned so the line
+/// is exact); a connection that is not SSH gets no such line and does not
+/// disturb the next one; without -v the line is not there.
+#[test]
+fn serve_v_names_the_clients_version_and_algorithms() {
+    let fixture = Fixture::start("", &["-v"]);
+    let echo = echo_server("127.0.0.1:0");
+
+    let mut junk = TcpStream::connect(fixture.addr()).unwrap();
+    junk.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut bytes = b"GET / HTTP/1.1\r\n\r\n".to_vec();
+    bytes.extend([b'x'; 300]);
+    junk.write_all(&bytes).unwrap();
+    let mut reply = Vec::new();
+    let _ = junk.read_to_end(&mut reply); // serve closes it (a reset is fine)
+
+    let pinned = |ssh: &mut Command| {
+        ssh.args(["-o", "KexAlgorithms=curve25519-sha256", "-c", "aes128-ctr"])
+            .args(["-m", "hmac-sha2-256-etm@openssh.com"])
+            .args(["-W", &echo.to_string(), "127.0.0.1"]);
+    };
+    let mut ssh = fixture.ssh();
+    pinned(&mut ssh);
+    let out = serve_support::run(ssh, b"hello\n");
+    assert_eq!(out.stdout, b"hello\n", "{}", serve_support::stderr(&out));
+    let log = fixture.log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("client SSH-")).collect();
+    assert_eq!(lines.len(), 1, "one line for the one SSH client:\n{log}");
+    let want = ": kex curve25519-sha256, host key ssh-ed25519, cipher aes128-ctr, \
+                MAC hmac-sha2-256-etm@openssh.com, compression none";
+    assert!(
+        lines[0].contains("client SSH-2.0-OpenSSH_") && lines[0].ends_with(want),
+        "want 'client SSH-2.0-OpenSSH_...{want}' in:\n{log}"
+    );
+    assert!(
+        lines[0].contains("conn{id="),
+        "in the connection's span: {}",
+        lines[0]
+    );
+
+    let quiet = Fixture::start("", &[]);
+    let mut ssh = quiet.ssh();
+    pinned(&mut ssh);
+    let out = serve_support::run(ssh, b"hello\n");
+    assert_eq!(out.stdout, b"hello\n", "{}", serve_support::stderr(&out));
+    let log = quiet.log();
+    assert!(!log.contains("client SSH-"), "only at -v:\n{log}");
 }

@@ -18,6 +18,7 @@ mod decouple;
 mod forward;
 mod handler;
 pub mod host_key;
+mod kexinit;
 mod listen;
 pub mod permit;
 mod remote;

@@ -174,6 +174,8 @@ async fn connection(
         }
     };
     tokio::pin!(auth_expired);
+    // -v: the client's version and the negotiated algorithms, as sshd -d.
+    let stream = super::kexinit::Sniff::new(stream, &shared.russh, span.clone());
     let handler = SessionHandler::new(peer, shared.clone(), switches, startup, span);
     let stream = Killable::new(stream, kill.clone());
 
