@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use russh::client::Handle;
 use tokio::sync::Notify;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
 use crate::session::ClientHandler;
 use crate::session::channels::{self, ChannelBudget, ChannelLease};
@@ -58,17 +59,27 @@ pub struct Link {
     next: AtomicUsize,
     changed: Notify,
     wait: Duration,
+    shutdown: CancellationToken,
 }
 
 impl Link {
-    /// A link with `slots` session slots, all empty.
-    pub fn new(slots: usize, wait: Duration) -> Self {
+    /// A link with `slots` session slots, all empty; `shutdown` ends the
+    /// waits of connections whose channel is not open yet.
+    pub fn new(slots: usize, wait: Duration, shutdown: CancellationToken) -> Self {
         Link {
             slots: (0..slots.max(1)).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
             changed: Notify::new(),
             wait,
+            shutdown,
         }
+    }
+
+    /// Resolves once the tunnel is stopping: a connection still waiting for
+    /// a session or for its channel to open gives up then, as it has carried
+    /// nothing yet (open connections get the grace period instead).
+    pub fn stopping(&self) -> WaitForCancellationFuture<'_> {
+        self.shutdown.cancelled()
     }
 
     /// How many session slots there are.

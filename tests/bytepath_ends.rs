@@ -154,3 +154,103 @@ fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
     drop((stalled, healthy, again));
     assert_clean_exit(tun);
 }
+
+/// A listener whose accept queue is full: the kernel drops further SYNs, so
+/// a connect to it (sshd's, for a channel open) hangs in SYN-SENT. The
+/// fillers are kept with it.
+struct Unanswered {
+    _listener: socket2::Socket,
+    _fillers: Vec<socket2::Socket>,
+    addr: std::net::SocketAddr,
+}
+
+fn unanswered() -> Unanswered {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener.bind(&lo(0).into()).unwrap();
+    listener.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let fillers: Vec<Socket> = (0..4)
+        .map(|_| {
+            let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+            s.set_nonblocking(true).unwrap();
+            let _ = s.connect(&addr.into()); // EINPROGRESS for those that hang
+            s
+        })
+        .collect();
+    Unanswered {
+        _listener: listener,
+        _fillers: fillers,
+        addr,
+    }
+}
+
+/// How many sockets on this machine are in SYN-SENT towards `port`.
+fn syn_sent_to(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    let remote = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3 && f[2].ends_with(&remote) && f[3] == "02"
+        })
+        .count()
+}
+
+/// A connection whose channel is still opening when sshtun is stopped (the
+/// server's connect to the target hangs) is dropped at once: it has carried
+/// nothing, so the grace period for open connections is not spent on it and
+/// the exit is clean (on main it held the exit for the whole grace period and
+/// ended in "1 task(s) still busy"). Both a -L connection and a -D one.
+#[test]
+fn connections_still_opening_do_not_hold_up_the_exit() {
+    let Some((sshd, home)) = setup() else { return };
+    let target = unanswered();
+    let port = target.addr.port();
+    let before = syn_sent_to(port);
+    let forward = spec(0, target.addr);
+    let tun = Sshtun::start(
+        &home,
+        &tunnel_args(sshd.peer(), &["-L", &forward, "-D", "127.0.0.1:0"]),
+    );
+    let local = open(tun.addr(&format!("-L {forward}")));
+    let mut socks = open(tun.addr("-D 127.0.0.1:0"));
+    socks.write_all(&[5, 1, 0]).unwrap();
+    let mut method = [0u8; 2];
+    socks.read_exact(&mut method).unwrap();
+    assert_eq!(method, [5, 0], "SOCKS method reply");
+    let ip = match target.addr.ip() {
+        std::net::IpAddr::V4(v4) => v4.octets(),
+        other => panic!("an IPv4 target, not {other}"),
+    };
+    let mut request = vec![5, 1, 0, 1];
+    request.extend_from_slice(&ip);
+    request.extend_from_slice(&port.to_be_bytes());
+    socks.write_all(&request).unwrap();
+    // sshd is connecting for both channels: they are opening, not open.
+    assert!(
+        wait_until(Duration::from_secs(20), || syn_sent_to(port) >= before + 2),
+        "sshd never started connecting to {} for both channels\nstderr:\n{}",
+        target.addr,
+        tun.stderr()
+    );
+    assert_clean_exit(tun);
+    // Both clients see their connection end (closed without a reply).
+    for (what, mut stream) in [("-L", local), ("-D", socks)] {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        let mut buf = [0u8; 16];
+        match stream.read(&mut buf) {
+            Ok(0) => {}
+            Ok(n) => panic!("{what}: {n} unexpected bytes {:?}", &buf[..n]),
+            Err(e) => assert!(
+                matches!(e.kind(), ErrorKind::ConnectionReset),
+                "{what}: the connection did not end: {e}"
+            ),
+        }
+    }
+    drop(sshd);
+}

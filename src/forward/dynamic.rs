@@ -40,7 +40,13 @@ async fn connection(
     stats: Arc<ForwardStats>,
 ) {
     let counted = stats.open();
-    let request = match socks::read_request(socket).await {
+    // A handshake still running when sshtun stops is dropped with it.
+    let reading = tokio::select! {
+        biased;
+        _ = link.stopping() => return,
+        reading = socks::read_request(socket) => reading,
+    };
+    let request = match reading {
         Ok(request) => request,
         Err(e) => {
             counted.failed();
@@ -66,8 +72,10 @@ async fn connection(
         },
         Err(e) => {
             counted.failed();
-            warn!("could not open a channel to {host}:{port}: {e}");
-            request.fail(reply_for(&e)).await;
+            e.log(&format_args!("{host}:{port}"));
+            if !matches!(e, OpenError::Stopping) {
+                request.fail(reply_for(&e)).await;
+            }
         }
     }
 }

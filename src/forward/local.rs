@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{Instrument, info_span, warn};
+use tracing::{Instrument, info_span};
 
 use super::stats::ForwardStats;
 use super::{accept_loop, next_connection_id, open_endpoint};
@@ -51,7 +51,7 @@ async fn connection<S>(
         }
         Err(e) => {
             counted.failed();
-            warn!("could not open a channel to {target}: {e}");
+            e.log(&target);
         }
     }
 }

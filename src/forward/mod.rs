@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{error, warn};
+use tracing::{debug, error, warn};
 
 use crate::link::{Link, SessionHandle};
 use crate::session::channels::ChannelLease;
@@ -115,19 +115,22 @@ pub async fn open_direct(
     port: u16,
     peer: std::net::SocketAddr,
 ) -> Result<Opened, OpenError> {
-    let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
-    let open = session.channel_open_direct_tcpip(
-        host,
-        u32::from(port),
-        peer.ip().to_string(),
-        u32::from(peer.port()),
-    );
-    let channel = finish_open(&session, open).await?;
-    Ok(Opened {
-        channel,
-        session,
-        lease,
+    unless_stopping(link, async {
+        let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
+        let open = session.channel_open_direct_tcpip(
+            host,
+            u32::from(port),
+            peer.ip().to_string(),
+            u32::from(peer.port()),
+        );
+        let channel = finish_open(&session, open).await?;
+        Ok(Opened {
+            channel,
+            session,
+            lease,
+        })
     })
+    .await
 }
 
 /// Opens a channel to `target` on the server: direct-tcpip for a host and
@@ -140,15 +143,32 @@ pub async fn open_endpoint(
     match target {
         Endpoint::Tcp(t) => open_direct(link, &t.host, t.port, peer).await,
         Endpoint::Unix(path) => {
-            let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
-            let open = session.channel_open_direct_streamlocal(path.as_str());
-            let channel = finish_open(&session, open).await?;
-            Ok(Opened {
-                channel,
-                session,
-                lease,
+            unless_stopping(link, async {
+                let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
+                let open = session.channel_open_direct_streamlocal(path.as_str());
+                let channel = finish_open(&session, open).await?;
+                Ok(Opened {
+                    channel,
+                    session,
+                    lease,
+                })
             })
+            .await
         }
+    }
+}
+
+/// Runs an open unless the tunnel stops first. A channel whose open is
+/// abandoned this way may still be confirmed by the server; nobody takes it,
+/// and the session it is on is disconnected moments later.
+async fn unless_stopping(
+    link: &Link,
+    open: impl std::future::Future<Output = Result<Opened, OpenError>>,
+) -> Result<Opened, OpenError> {
+    tokio::select! {
+        biased;
+        _ = link.stopping() => Err(OpenError::Stopping),
+        opened = open => opened,
     }
 }
 
@@ -179,6 +199,19 @@ pub enum OpenError {
     Session(String),
     #[error("no SSH session is up (reconnecting)")]
     NoSession,
+    #[error("sshtun is stopping")]
+    Stopping,
+}
+
+impl OpenError {
+    /// Logs why the channel to `target` did not open: a warning, except when
+    /// sshtun is stopping (then the connection is simply dropped).
+    pub fn log(&self, target: &dyn std::fmt::Display) {
+        match self {
+            OpenError::Stopping => debug!("dropped before its channel to {target} opened: {self}"),
+            _ => warn!("could not open a channel to {target}: {self}"),
+        }
+    }
 }
 
 /// "connect failed: Connection refused", as ssh prints an open failure.

@@ -86,7 +86,7 @@ impl Tunnel {
         shutdown: CancellationToken,
         tasks: TaskTracker,
     ) -> Arc<Self> {
-        let link = Arc::new(Link::new(sessions, link::DEFAULT_WAIT));
+        let link = Arc::new(Link::new(sessions, link::DEFAULT_WAIT, shutdown.clone()));
         let remote = Arc::new(RemoteForwards::default());
         let changed = Arc::new(Notify::new());
         let forwards = ForwardSet::new(
