@@ -55,6 +55,8 @@ pub struct TunnelConfig {
     pub stream_local: StreamLocal,
     /// PermitRemoteOpen, for reverse dynamic forwards.
     pub permit_remote_open: RemoteOpen,
+    /// DynamicForwardCredentials, DynamicForwardPermit, DynamicForwardOpen.
+    pub dynamic: crate::proxy_settings::ProxySettings,
     /// How bytes reach the server: TCP, a ProxyCommand or a jump host.
     pub proxy: Proxy,
     /// AddressFamily (`-4`, `-6`).
@@ -200,7 +202,13 @@ impl TunnelConfig {
             compression: options.compression.unwrap_or(false),
         };
         crate::preferred::preferred(&algorithms)?;
+        let dynamic = crate::proxy_settings::ProxySettings::from_options(&options, expand)?;
+        let gateway_ports = options.gateway_ports.unwrap_or(false);
+        for spec in &options.dynamic_forwards {
+            dynamic.check_spec(spec, gateway_ports)?;
+        }
         Ok(TunnelConfig {
+            dynamic,
             proxy,
             address_family: options.address_family.unwrap_or_default(),
             bind_address: options.bind_address.clone(),

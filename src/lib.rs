@@ -18,8 +18,11 @@
 //!   and authenticates through [`auth`]
 //!   (agent, key files, passwords), prompting via [`prompt`] only on a terminal.
 //! - [`forward`] sets up each forward on the session: [`forward::local`] (-L),
-//!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D, with the SOCKS
-//!   handshake in [`socks`] and [`socks4`]); [`listen`] and [`listen_unix`]
+//!   [`forward::remote`] (-R) and [`forward::dynamic`] (-D). A dynamic
+//!   listener's front end, [`proxy_front`], speaks SOCKS ([`socks`],
+//!   [`socks4`], [`socks5_auth`]) and HTTP ([`proxy_http`],
+//!   [`proxy_http_response`]) on one port, with logins ([`proxy_auth`]) and
+//!   destination rules ([`proxy_rules`]), set by [`proxy_settings`]; [`listen`] and [`listen_unix`]
 //!   bind their listeners (TCP, Unix-domain sockets) and [`bridge`] copies
 //!   bytes between an accepted socket and its SSH channel.
 //! - [`stdio`] is `-W host:port`: stdin and stdout joined to one channel.
@@ -68,12 +71,19 @@ pub mod pidfile;
 pub mod preferred;
 pub mod prompt;
 pub mod proxy;
+pub mod proxy_auth;
+pub mod proxy_front;
+pub mod proxy_http;
+pub mod proxy_http_response;
+pub mod proxy_rules;
+pub mod proxy_settings;
 pub mod rlimit;
 pub mod sanitize;
 pub mod serve;
 pub mod session;
 pub mod socks;
 pub mod socks4;
+pub mod socks5_auth;
 pub mod spec;
 pub mod ssh_config;
 pub mod stdio;

@@ -52,7 +52,7 @@ fn bind_one(addr: SocketAddr) -> io::Result<TcpListener> {
 }
 
 /// The addresses a bind spec stands for, before the port is known.
-async fn addresses(bind: &Bind, gateway_ports: bool) -> Result<Vec<IpAddr>> {
+pub async fn addresses(bind: &Bind, gateway_ports: bool) -> Result<Vec<IpAddr>> {
     let loopback = vec![
         IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(Ipv6Addr::LOCALHOST),

@@ -83,6 +83,11 @@ pub struct Options {
     pub compression: Option<bool>,
     pub tcp_keep_alive: Option<bool>,
     pub permit_remote_open: Option<Vec<String>>,
+    /// DynamicForwardCredentials, DynamicForwardOpen, DynamicForwardPermit
+    /// (sshtun's own): what dynamic listeners ask of their clients.
+    pub dynamic_forward_credentials: Option<String>,
+    pub dynamic_forward_open: Option<bool>,
+    pub dynamic_forward_permit: Option<Vec<String>>,
     pub stream_local_bind_unlink: Option<bool>,
     pub stream_local_bind_mask: Option<u32>,
     pub ignore_unknown: Option<String>,
@@ -241,6 +246,12 @@ impl Options {
             "compression" => set_once(&mut self.compression, yes_no()?),
             "tcpkeepalive" => set_once(&mut self.tcp_keep_alive, yes_no()?),
             "permitremoteopen" => set_once(&mut self.permit_remote_open, args.clone()),
+            "dynamicforwardcredentials" => set_once(&mut self.dynamic_forward_credentials, text()?),
+            "dynamicforwardopen" => set_once(&mut self.dynamic_forward_open, yes_no()?),
+            "dynamicforwardpermit" => {
+                crate::proxy_rules::Rules::parse(Some(&args))?;
+                set_once(&mut self.dynamic_forward_permit, args.clone())
+            }
             "streamlocalbindunlink" => set_once(&mut self.stream_local_bind_unlink, yes_no()?),
             "streamlocalbindmask" => {
                 let mask = u32::from_str_radix(one()?, 8)

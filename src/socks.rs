@@ -1,14 +1,14 @@
-//! The SOCKS front end of `-D` (and of reverse dynamic `-R`): the handshake (no
-//! authentication, CONNECT only) and the reply, which is sent only once the
-//! target is open so a failure reaches the client as a SOCKS error rather than a
-//! bare close. SOCKS5 is fast-socks5's; SOCKS4/4a is [`crate::socks4`], chosen
-//! by the first byte the client sends.
+//! The SOCKS part of a dynamic listener's front end ([`crate::proxy_front`]
+//! chooses it by the first byte): SOCKS5 (method negotiation and RFC 1929
+//! login in [`crate::socks5_auth`], the request by fast-socks5) and SOCKS4/4a
+//! ([`crate::socks4`]), CONNECT only. The reply is sent only once the target
+//! is open, so a failure reaches the client as a SOCKS error rather than a
+//! bare close.
 //!
 //! Hostile or broken clients get the reply RFC 1928 has for them where it has
 //! one (0xFF for no acceptable method, 0x07 for BIND/UDP, 0x08 for an unknown
 //! address type, 0x04 for a domain name that names no host) and are closed
-//! with an error that says what they sent; garbage that is not SOCKS at all
-//! (an HTTP request, TLS) is closed without a reply, as there is none.
+//! with an error that says what they sent.
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::time::Duration;
@@ -19,16 +19,12 @@ use fast_socks5::util::target_addr::{AddrError, TargetAddr};
 use fast_socks5::{ReplyError, Socks5Command};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
 
-use crate::socks4;
+use crate::proxy_auth::Credentials;
+use crate::{socks4, spec};
 
-use crate::spec;
-
-/// How long a client may take to send its greeting and request.
+/// How long a client may take to send its greeting and request (SOCKS or
+/// HTTP: [`crate::proxy_front`] enforces it).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Read buffer in front of the client's stream: holds the version byte while
-/// the protocol is chosen. Bulk reads bypass it.
-const PEEK_BUFFER: usize = 512;
 
 /// A CONNECT request read from a client, waiting for its reply.
 pub struct Request<S> {
@@ -43,52 +39,55 @@ enum Protocol<S> {
     V4(BufReader<S>),
 }
 
-/// Reads the greeting and request, SOCKS4/4a or SOCKS5 as the first byte says.
-/// Non-CONNECT commands are refused with the protocol's reply and returned as
-/// an error.
-pub async fn read_request<S>(stream: S) -> Result<Request<S>>
+/// Reads the greeting and request from a client whose first byte (in
+/// `stream`'s buffer) is 4 or 5; the caller enforces the timeout. With
+/// `credentials`, SOCKS5 clients must log in (RFC 1929) and SOCKS4, which has
+/// no passwords, is refused with 0x5B. Non-CONNECT commands are refused with
+/// the protocol's reply and returned as an error.
+pub async fn read_socks<S>(
+    mut stream: BufReader<S>,
+    credentials: Option<&Credentials>,
+) -> Result<Request<S>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let handshake = async {
-        let mut stream = BufReader::with_capacity(PEEK_BUFFER, stream);
-        let version = stream.fill_buf().await?.first().copied();
-        match version {
-            Some(socks4::VERSION) => {
-                let socks4::Request4 { host, port } = socks4::read_request(&mut stream).await?;
-                let protocol = Protocol::V4(stream);
-                Ok(Request {
-                    protocol,
-                    host,
-                    port,
-                })
+    let version = stream.fill_buf().await?.first().copied();
+    match version {
+        Some(socks4::VERSION) => {
+            let socks4::Request4 { host, port } = socks4::read_request(&mut stream).await?;
+            if credentials.is_some() {
+                socks4::reply(&mut stream, socks4::REJECTED).await.ok();
+                return Err(anyhow!(
+                    "SOCKS4 request for {host}:{port} refused: this listener requires a user name and password, which SOCKS4 cannot send (use SOCKS5 or HTTP); replied 0x5B"
+                ));
             }
-            Some(5) => read_v5(stream).await,
-            Some(other) => Err(anyhow!("bad SOCKS handshake: {}", describe_version(other))),
-            None => Err(anyhow::Error::new(ClientLeft).context(
-                "bad SOCKS handshake: the client closed the connection mid-handshake (reading the version)",
-            )),
+            let protocol = Protocol::V4(stream);
+            Ok(Request {
+                protocol,
+                host,
+                port,
+            })
         }
-    };
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake)
-        .await
-        .map_err(|_| {
-            anyhow!(
-                "SOCKS handshake timed out after {}s",
-                HANDSHAKE_TIMEOUT.as_secs()
-            )
-        })?
+        Some(5) => {
+            crate::socks5_auth::negotiate(&mut stream, credentials).await?;
+            // The negotiation above is RFC 1928's, done by sshtun (see socks5_auth).
+            let protocol = Socks5ServerProtocol::skip_auth_this_is_not_rfc_compliant(stream);
+            read_v5(protocol).await
+        }
+        Some(other) => Err(anyhow!("bad SOCKS handshake: {}", describe_version(other))),
+        None => Err(anyhow::Error::new(ClientLeft).context(
+            "bad SOCKS handshake: the client closed the connection mid-handshake (reading the version)",
+        )),
+    }
 }
 
-async fn read_v5<S>(stream: BufReader<S>) -> Result<Request<S>>
+async fn read_v5<S>(
+    protocol: Socks5ServerProtocol<BufReader<S>, states::Authenticated>,
+) -> Result<Request<S>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let handshake = async {
-        let protocol = Socks5ServerProtocol::accept_no_auth(stream).await?;
-        protocol.read_command().await
-    };
-    let (protocol, command, target) = handshake.await.map_err(|e| {
+    let (protocol, command, target) = protocol.read_command().await.map_err(|e| {
         let why = anyhow!("bad SOCKS handshake: {}", describe(&e));
         match e {
             SocksServerError::Io { source, .. }
@@ -152,35 +151,23 @@ fn check_domain(host: &str) -> Result<(), String> {
     spec::validate_host(host)
 }
 
-/// A first byte that is neither SOCKS4 nor SOCKS5.
-fn describe_version(v: u8) -> String {
+/// A first byte that is neither SOCKS4 nor SOCKS5 (nor an HTTP method).
+pub fn describe_version(v: u8) -> String {
     let guess = if v.is_ascii_graphic() {
         format!(
-            " {:?}, perhaps a plain-text protocol such as HTTP",
+            " {:?}, a plain-text protocol but not an HTTP request",
             v as char
         )
     } else {
         String::new()
     };
-    format!("not a SOCKS client (first byte {v:#04x}{guess}); closed without a reply")
+    format!("not a SOCKS or HTTP proxy client (first byte {v:#04x}{guess}); closed without a reply")
 }
 
 /// What the client did wrong, in words a user reading the log understands.
 fn describe(error: &SocksServerError) -> String {
     match error {
         SocksServerError::UnsupportedSocksVersion(v) => describe_version(*v),
-        SocksServerError::AuthMethodUnacceptable(methods) if methods.is_empty() => {
-            "the greeting offered no authentication methods; replied 0xFF".into()
-        }
-        SocksServerError::AuthMethodUnacceptable(methods) => format!(
-            "no acceptable authentication method: the client offered [{}], \
-             sshtun accepts only 0x00 (no authentication); replied 0xFF",
-            methods
-                .iter()
-                .map(|m| format!("{m:#04x}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
         SocksServerError::AddrError(AddrError::IncorrectAddressType) => {
             "unknown address type; replied 0x08 (address type not supported)".into()
         }

@@ -6,6 +6,14 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use super::*;
+use crate::proxy_front::{self, Policy, Request};
+
+/// The front end as a -D listener without login or rules runs it.
+async fn read_request(stream: DuplexStream) -> Result<Request<DuplexStream>> {
+    proxy_front::read_request(stream, &Policy::default())
+        .await
+        .map_err(|closed| closed.error)
+}
 
 const GREETING: [u8; 3] = [5, 1, 0];
 const METHOD_NONE: [u8; 2] = [5, 0];
@@ -44,7 +52,7 @@ async fn finish(request: Result<Request<DuplexStream>>) -> Result<(String, u16),
     match request {
         Ok(request) => {
             let target = (request.host.clone(), request.port);
-            drop(request.succeed().await.unwrap());
+            drop(request.succeed().await.unwrap().stream);
             Ok(target)
         }
         Err(e) => Err(format!("{e:#}")),
@@ -165,9 +173,18 @@ async fn bind_and_udp_associate_get_0x07_and_unknown_commands_too() {
 }
 
 #[tokio::test]
-async fn http_request_is_closed_without_a_reply() {
-    let (result, received) = exchange(b"GET / HTTP/1.1\r\nHost: example\r\n\r\n").await;
-    assert_refused(&result, "not a SOCKS client (first byte 0x47 'G'");
+async fn tls_or_lowercase_text_is_closed_without_a_reply() {
+    let (result, received) = exchange(&[0x16, 3, 1, 0, 0xa5, 1]).await;
+    assert_refused(
+        &result,
+        "not a SOCKS or HTTP proxy client (first byte 0x16)",
+    );
+    assert_eq!(received, b"");
+    let (result, received) = exchange(b"get / http/1.1\r\n\r\n").await;
+    assert_refused(
+        &result,
+        "(first byte 0x67 'g', a plain-text protocol but not an HTTP request)",
+    );
     assert_eq!(received, b"");
 }
 

@@ -1,6 +1,7 @@
 //! -D against hostile and broken SOCKS clients, through a real sshtun and sshd:
-//! each gets the reply bytes RFC 1928 has for it (or a bare close when it is not
-//! SOCKS5 at all), sshtun logs what it sent, and only that connection closes:
+//! each gets the reply bytes RFC 1928 has for it (an HTTP status when it is
+//! HTTP, a bare close when it is neither), sshtun logs what it sent, and only
+//! that connection closes:
 //! a connection already open keeps working and a normal request afterwards
 //! succeeds. Also: a request dribbled one byte at a time works, and 1,000
 //! clients stalled mid-handshake neither block a new client nor stay open past
@@ -69,13 +70,20 @@ fn hostile_socks_requests_get_their_reply_and_close_only_their_connection() {
     let (mut tun, socks) = proxy(&sshd, &home);
     // Each hostile request is logged with what sshtun replied: the point here.
     tun.allow_log("closing SOCKS connection: bad SOCKS")
+        .allow_log("closing HTTP proxy connection: bad HTTP proxy request")
         .allow_log("could not open a channel to aaaa");
     let mut open_all_along = socks_open(socks, echo);
 
     let long_name = vec![b'a'; 255];
     let mut unknown_atyp = vec![5, 1, 0, 5, 1, 0, 0x07, 1, 2, 3, 4];
     unknown_atyp.extend_from_slice(&echo.port().to_be_bytes());
-    let http = b"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    // Origin form, as a client that does not know it talks to a proxy sends it.
+    let http = b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    let http_body = "sshtun: GET /: a proxy request needs an absolute URI (http://host/path)\n";
+    let http_reply = format!(
+        "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{http_body}",
+        http_body.len()
+    );
     let cases: Vec<(&str, Vec<u8>, Vec<u8>, &str)> = vec![
         (
             "zero methods",
@@ -108,16 +116,16 @@ fn hostile_socks_requests_get_their_reply_and_close_only_their_connection() {
             "unknown address type; replied 0x08",
         ),
         (
-            "HTTP instead of SOCKS",
+            "HTTP request that is not a proxy request",
             http.to_vec(),
-            vec![],
-            "not a SOCKS client (first byte 0x47 'G'",
+            http_reply.into_bytes(),
+            "needs an absolute URI (http://host/path); replied 400",
         ),
         (
             "TLS ClientHello instead of SOCKS",
             vec![0x16, 3, 1, 0, 0xa5, 1, 0, 0, 0xa1],
             vec![],
-            "not a SOCKS client (first byte 0x16)",
+            "not a SOCKS or HTTP proxy client (first byte 0x16)",
         ),
     ];
     for (i, (what, input, want, log)) in cases.into_iter().enumerate() {

@@ -2,9 +2,10 @@
 //! every valid forward spec, and every string that parses as one, prints
 //! (Display) as a spec that parses back to it;
 //! the spec, destination, `-o` and known_hosts parsers never panic on arbitrary
-//! strings; the SOCKS handshake never panics and never answers with more than
-//! a method choice and one reply, whatever bytes arrive. The cargo fuzz
-//! targets in tests/fuzz/ explore the same code for longer.
+//! strings; the proxy front end (SOCKS and HTTP on one port) never panics, a
+//! SOCKS client never gets more than a method choice and one reply, and an
+//! HTTP client at most one short status reply, whatever bytes arrive. The
+//! cargo fuzz targets in tests/fuzz/ explore the same code for longer.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -139,7 +140,28 @@ proptest! {
     ) {
         let input = [prefix, bytes].concat();
         let replies = handshake(&input);
-        prop_assert!(replies.len() <= 12, "{:02x?}", replies);
+        // A capital letter first is an HTTP request: see the next property.
+        let bound = if input.first().is_some_and(u8::is_ascii_uppercase) { 512 } else { 12 };
+        prop_assert!(replies.len() <= bound, "{:02x?}", replies);
+    }
+
+    #[test]
+    fn http_proxy_requests_never_panic_and_get_one_short_reply(
+        method in "(GET|CONNECT|POST|[A-Z]{1,8})",
+        target in "(http://|https://|/|)[a-zA-Z0-9.:\\[\\]@/?#%-]{0,40}",
+        fields in proptest::collection::vec("[!-~]{0,20}(: ?)?[ -~]{0,30}", 0..6),
+        tail in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let mut input = format!("{method} {target} HTTP/1.1\r\n").into_bytes();
+        for field in &fields {
+            input.extend_from_slice(field.as_bytes());
+            input.extend_from_slice(b"\r\n");
+        }
+        input.extend_from_slice(&tail);
+        let replies = handshake(&input);
+        // Nothing, a CONNECT's 200, or one error status with a short body.
+        prop_assert!(replies.is_empty() || replies.starts_with(b"HTTP/1.1 "), "{:?}", String::from_utf8_lossy(&replies));
+        prop_assert!(replies.len() <= 512, "{:?}", String::from_utf8_lossy(&replies));
     }
 }
 
@@ -154,7 +176,8 @@ fn handshake(input: &[u8]) -> Vec<u8> {
         let (mut client, server) = tokio::io::duplex(input.len() + 64);
         client.write_all(input).await.unwrap();
         client.shutdown().await.unwrap();
-        if let Ok(request) = sshtun::socks::read_request(server).await {
+        let policy = sshtun::proxy_front::Policy::default();
+        if let Ok(request) = sshtun::proxy_front::read_request(server, &policy).await {
             assert!(!request.host.is_empty());
             let _ = request.succeed().await;
         }

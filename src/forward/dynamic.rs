@@ -1,6 +1,7 @@
-//! `-D`: a SOCKS listener; each connection's handshake runs in its own task (with
-//! a timeout, so a slow client never stalls the listener), then its CONNECT
-//! target is opened as a direct-tcpip channel. Names are resolved by the server.
+//! `-D`: a SOCKS and HTTP proxy listener ([`crate::proxy_front`]); each
+//! connection's handshake runs in its own task (with a timeout, so a slow
+//! client never stalls the listener), then its target is opened as a
+//! direct-tcpip channel. Names are resolved by the server.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,22 +15,32 @@ use tracing::{Instrument, debug, info_span, warn};
 
 use super::stats::ForwardStats;
 use super::{OpenError, accept_loop, next_connection_id, open_direct};
+use crate::bridge;
 use crate::link::Link;
-use crate::{bridge, socks};
+use crate::proxy_front::{self, Policy};
+use crate::proxy_http_response::{Rewritten, Side};
 
 /// Serves one -D listener until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
     link: Arc<Link>,
     stats: Arc<ForwardStats>,
+    policy: Policy,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 ) {
     let accepting = link.clone();
-    accept_loop(listener, &accepting, shutdown, tasks, move |socket, peer| {
-        let span = info_span!("socks", id = next_connection_id(), %peer);
-        connection(socket, peer, link.clone(), stats.clone()).instrument(span)
-    })
+    let policy = Arc::new(policy);
+    accept_loop(
+        listener,
+        &accepting,
+        shutdown,
+        tasks,
+        move |socket, peer| {
+            let span = info_span!("socks", id = next_connection_id(), %peer);
+            connection(socket, peer, link.clone(), stats.clone(), policy.clone()).instrument(span)
+        },
+    )
     .await
 }
 
@@ -38,35 +49,55 @@ async fn connection(
     peer: SocketAddr,
     link: Arc<Link>,
     stats: Arc<ForwardStats>,
+    policy: Arc<Policy>,
 ) {
     let counted = stats.open();
     // A handshake still running when sshtun stops is dropped with it.
     let reading = tokio::select! {
         biased;
         _ = link.stopping() => return,
-        reading = socks::read_request(socket) => reading,
+        reading = proxy_front::read_request(socket, &policy) => reading,
     };
     let request = match reading {
         Ok(request) => request,
-        Err(e) => {
+        Err(closed) => {
             counted.failed();
             // Health checks and port scans connect and close: not worth a warning.
-            if socks::client_left(&e) {
-                debug!("closing SOCKS connection: {e:#}");
+            if closed.client_left() {
+                debug!("closing {} connection: {:#}", closed.protocol, closed.error);
             } else {
-                warn!("closing SOCKS connection: {e:#}");
+                warn!("closing {} connection: {:#}", closed.protocol, closed.error);
             }
             return;
         }
     };
     let (host, port) = (request.host.clone(), request.port);
-    debug!("CONNECT {host}:{port}");
+    debug!("{} to {host}:{port}", request.kind());
     // Boxed: the open is large and would otherwise size every idle connection.
     match Box::pin(open_direct(&link, &host, port, peer)).await {
         Ok(opened) => match request.succeed().await {
-            Ok(socket) => {
-                let load = opened.lease.load();
-                counted.finish(bridge::join_buffered(socket, opened.channel, Some(load)).await)
+            Ok(established) => {
+                let load = Some(opened.lease.load());
+                let channel = opened.channel;
+                let joined = match established.forward {
+                    None => bridge::join_buffered(established.stream, channel, load).await,
+                    Some(head) => {
+                        // A plain HTTP request: its rewritten head, then whatever
+                        // of its body came early, then the bridge (the response
+                        // head rewritten on the way back).
+                        let early = [&head[..], established.stream.buffer()].concat();
+                        let socket = Rewritten::new(established.stream.into_inner(), Side::Write);
+                        match channel.data(&early[..]).await {
+                            Ok(()) => bridge::join(socket, channel, load)
+                                .await
+                                .map(|(up, down)| (up + early.len() as u64, down)),
+                            Err(e) => Err(std::io::Error::other(format!(
+                                "could not send the request to the channel: {e}"
+                            ))),
+                        }
+                    }
+                };
+                counted.finish(joined)
             }
             Err(e) => debug!("client went away before the reply: {e}"),
         },
@@ -74,7 +105,7 @@ async fn connection(
             counted.failed();
             e.log(&format_args!("{host}:{port}"));
             if !matches!(e, OpenError::Stopping) {
-                request.fail(reply_for(&e)).await;
+                request.fail(reply_for(&e), &e.to_string()).await;
             }
         }
     }
@@ -122,16 +153,31 @@ mod tests {
                 Some(text.to_string()),
             ))
         };
-        assert!(matches!(refused("Connection refused"), ReplyError::ConnectionRefused));
-        assert!(matches!(refused("Connection timed out"), ReplyError::TtlExpired));
-        assert!(matches!(refused("Network is unreachable"), ReplyError::NetworkUnreachable));
-        assert!(matches!(refused("No route to host"), ReplyError::HostUnreachable));
+        assert!(matches!(
+            refused("Connection refused"),
+            ReplyError::ConnectionRefused
+        ));
+        assert!(matches!(
+            refused("Connection timed out"),
+            ReplyError::TtlExpired
+        ));
+        assert!(matches!(
+            refused("Network is unreachable"),
+            ReplyError::NetworkUnreachable
+        ));
+        assert!(matches!(
+            refused("No route to host"),
+            ReplyError::HostUnreachable
+        ));
         assert!(matches!(
             reply_for(&OpenError::Refused(ChannelOpenFailure::ConnectFailed, None)),
             ReplyError::HostUnreachable
         ));
         assert!(matches!(
-            reply_for(&OpenError::Refused(ChannelOpenFailure::AdministrativelyProhibited, None)),
+            reply_for(&OpenError::Refused(
+                ChannelOpenFailure::AdministrativelyProhibited,
+                None
+            )),
             ReplyError::ConnectionNotAllowed
         ));
     }

@@ -1,8 +1,9 @@
 //! Connections the server forwards back for a `-R` listener: connect the local
 //! target (a host and port, or a Unix socket path) and join it to the channel;
 //! a failed connect rejects only that channel. A reverse dynamic forward has no
-//! fixed target: the channel is accepted, speaks SOCKS (4, 4a or 5), and the
-//! target it names is connected from here if PermitRemoteOpen allows it.
+//! fixed target: the channel is accepted, speaks SOCKS (4, 4a or 5) or HTTP
+//! ([`crate::proxy_front`], with the listener's login and destination rules),
+//! and the target it names is connected from here if PermitRemoteOpen allows it.
 
 use std::time::Duration;
 
@@ -17,10 +18,12 @@ use tracing::{debug, warn};
 use super::LOCAL_CONNECT_TIMEOUT;
 use super::remote::Route;
 use super::stats::ConnectionGuard;
+use crate::bridge;
 use crate::bridge::ChannelIo;
+use crate::proxy_front::{self, Established};
+use crate::proxy_http_response::{Rewritten, Side};
 use crate::session::channels::ChannelLease;
 use crate::spec::Endpoint;
-use crate::{bridge, socks};
 
 /// Serves one forwarded connection on `route`; `lease` counts its channel
 /// against the session's bound until the connection ends.
@@ -92,7 +95,7 @@ fn timed_out(after: Duration) -> std::io::Error {
     )
 }
 
-/// The SOCKS side of a reverse dynamic forward, on an accepted channel: the
+/// The proxy side of a reverse dynamic forward, on an accepted channel: the
 /// handshake runs over the channel as a stream, then the connection goes
 /// through the bridge like every other.
 async fn reverse_socks(
@@ -102,14 +105,15 @@ async fn reverse_socks(
     lease: &ChannelLease,
 ) {
     let (rx, tx) = channel.split();
-    let request = match socks::read_request(ChannelIo::new(rx, tx)).await {
+    let request = match proxy_front::read_request(ChannelIo::new(rx, tx), &route.proxy).await {
         Ok(request) => request,
-        Err(e) => {
+        Err(closed) => {
             counted.failed();
-            if socks::client_left(&e) {
-                debug!("closing reverse SOCKS connection: {e:#}");
+            let (protocol, e) = (closed.protocol, &closed.error);
+            if closed.client_left() {
+                debug!("closing reverse {protocol} connection: {e:#}");
             } else {
-                warn!("closing reverse SOCKS connection: {e:#}");
+                warn!("closing reverse {protocol} connection: {e:#}");
             }
             return;
         }
@@ -117,11 +121,19 @@ async fn reverse_socks(
     let (host, port) = (request.host.clone(), request.port);
     if !route.permit.allows(&host, port) {
         counted.failed();
-        warn!("refused reverse SOCKS CONNECT to {host}:{port}: not permitted by PermitRemoteOpen");
-        request.fail(ReplyError::ConnectionNotAllowed).await;
+        warn!(
+            "refused reverse {} to {host}:{port}: not permitted by PermitRemoteOpen",
+            request.kind()
+        );
+        request
+            .fail(
+                ReplyError::ConnectionNotAllowed,
+                "not permitted by PermitRemoteOpen",
+            )
+            .await;
         return;
     }
-    debug!("CONNECT {host}:{port}");
+    debug!("{} to {host}:{port}", request.kind());
     let socket = match tokio::time::timeout(
         LOCAL_CONNECT_TIMEOUT,
         TcpStream::connect((host.as_str(), port)),
@@ -133,7 +145,7 @@ async fn reverse_socks(
         Err(e) => {
             counted.failed();
             warn!("could not connect to {host}:{port}: {e}");
-            request.fail(reply_for(&e)).await;
+            request.fail(reply_for(&e), &e.to_string()).await;
             return;
         }
     };
@@ -148,19 +160,27 @@ async fn reverse_socks(
     counted.finish(join_after_handshake(client, socket, lease).await);
 }
 
-/// Sends what the client sent after its request to the target, then joins
-/// the target and the channel through the bridge.
+/// Sends the rewritten head of a plain HTTP request, if any, and what the
+/// client sent after its request to the target, then joins the target and
+/// the channel through the bridge (the response head rewritten on its way).
 async fn join_after_handshake(
-    client: tokio::io::BufReader<ChannelIo<Msg>>,
+    client: Established<ChannelIo<Msg>>,
     mut socket: TcpStream,
     lease: &ChannelLease,
 ) -> std::io::Result<(u64, u64)> {
-    let buffered = client.buffer().to_vec();
-    let (rx, tx, unread) = client.into_inner().into_parts().await;
+    let Established { stream, forward } = client;
+    let buffered = stream.buffer().to_vec();
+    let (rx, tx, unread) = stream.into_inner().into_parts().await;
+    let head = forward.as_deref().unwrap_or_default();
+    socket.write_all(head).await?;
     socket.write_all(&buffered).await?;
     socket.write_all(&unread).await?;
-    let early = (buffered.len() + unread.len()) as u64;
-    let (up, down) = bridge::join_halves(socket, rx, tx, Some(lease.load())).await?;
+    let early = (head.len() + buffered.len() + unread.len()) as u64;
+    let load = Some(lease.load());
+    let (up, down) = match forward {
+        None => bridge::join_halves(socket, rx, tx, load).await?,
+        Some(_) => bridge::join_halves(Rewritten::new(socket, Side::Read), rx, tx, load).await?,
+    };
     Ok((up, down + early))
 }
 

@@ -35,6 +35,8 @@ pub struct Route {
     pub stats: Arc<ForwardStats>,
     /// Which targets a reverse dynamic forward may reach (PermitRemoteOpen).
     pub permit: Arc<RemoteOpen>,
+    /// Its login and destination rules (DynamicForward* keywords).
+    pub proxy: Arc<crate::proxy_front::Policy>,
 }
 
 impl Route {

@@ -20,6 +20,7 @@ use crate::config::TunnelConfig;
 use crate::events::{Event, Events};
 use crate::link::{Link, SessionHandle};
 use crate::listen_unix::StreamLocal;
+use crate::proxy_settings::ProxySettings;
 use crate::spec::ForwardSpec;
 
 /// How this tunnel's forwards listen and what reverse SOCKS may reach.
@@ -31,6 +32,8 @@ pub struct ForwardOptions {
     pub stream_local: StreamLocal,
     /// PermitRemoteOpen, for reverse dynamic (-R without a target) forwards.
     pub permit_remote_open: Arc<RemoteOpen>,
+    /// Logins and destination rules of dynamic listeners (-D and reverse -R).
+    pub proxy: ProxySettings,
     /// Retry forwards that fail (`--reconnect`, `up`) instead of giving up.
     pub heal: bool,
 }
@@ -41,6 +44,7 @@ impl ForwardOptions {
             gateway_ports: config.gateway_ports,
             stream_local: config.stream_local,
             permit_remote_open: Arc::new(config.permit_remote_open.clone()),
+            proxy: config.dynamic.clone(),
             heal,
         }
     }
@@ -240,6 +244,7 @@ impl ForwardSet {
             target,
             stats,
             permit: self.inner.options.permit_remote_open.clone(),
+            proxy: Arc::new(self.inner.options.proxy.policy.clone()),
         }
     }
 

@@ -31,6 +31,10 @@ impl ForwardSet {
             }
             | ForwardSpec::Dynamic { bind, port } => {
                 let gateway = self.inner.options.gateway_ports;
+                if let ForwardSpec::Dynamic { .. } = spec {
+                    let addresses = listen::addresses(bind, gateway).await?;
+                    self.inner.options.proxy.check_addresses(spec, &addresses)?;
+                }
                 let mut addrs = Vec::new();
                 for listener in listen::bind(bind, *port, gateway).await? {
                     addrs.push(listener.local_addr()?.to_string());
@@ -45,7 +49,10 @@ impl ForwardSet {
                             tasks.clone(),
                         )),
                         _ => {
-                            tasks.spawn(dynamic::serve(listener, link, stats, stop, tasks.clone()))
+                            let policy = self.inner.options.proxy.policy.clone();
+                            let serve =
+                                dynamic::serve(listener, link, stats, policy, stop, tasks.clone());
+                            tasks.spawn(serve)
                         }
                     });
                 }

@@ -236,6 +236,9 @@ pub fn render(o: &Options, ctx: &MatchContext) -> Result<String> {
     put("userknownhostsfile", user_files);
     let permit = o.permit_remote_open.as_ref().map(|p| p.join(" "));
     put("permitremoteopen", permit.unwrap_or_else(|| "any".into()));
+    for (key, value) in crate::proxy_settings::ProxySettings::dump(o) {
+        put(key, value);
+    }
     let timeout = o.connect_timeout.map(|d| d.as_secs().to_string());
     put("connecttimeout", timeout.unwrap_or_else(|| "none".into()));
     let mask = o.stream_local_bind_mask.unwrap_or(0o177);

@@ -17,6 +17,7 @@
 //! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: minimal SOCKS5 and SOCKS4/4a clients that report the reply code.
+//! - [`http`]: an HTTP origin server, curl as a proxy client, a TLS origin.
 //! - [`unix`]: an echo server and client on Unix-domain sockets.
 //! - [`asyncssh`]: an asyncssh (Python) SSH server, a peer that is neither OpenSSH nor russh.
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
@@ -38,6 +39,7 @@ pub mod events;
 pub mod firehose;
 pub mod flow;
 pub mod home;
+pub mod http;
 pub mod listening;
 pub mod logcheck;
 pub mod peer;
