@@ -10,7 +10,7 @@ const EXAMPLES: &str = "\
 Examples:
   sshtun -N -L 8080:intranet:80 alice@bastion     local :8080 -> intranet:80 via bastion
   sshtun -N -R 9000:localhost:3000 alice@bastion  bastion's :9000 -> local :3000
-  sshtun -N -D 1080 alice@bastion                 SOCKS5 proxy on localhost:1080
+  sshtun -N -D 1080 alice@bastion                 SOCKS and HTTP proxy on localhost:1080
   sshtun --json -N -L 0:db:5432 alice@bastion     free local port, reported in JSON
   sshtun --name db --reconnect -N -L 5432:db:5432 alice@bastion &
   sshtun ctl --name db add -L 6379:cache:6379     add a forward to the running tunnel
@@ -47,7 +47,7 @@ pub struct Cli {
     #[arg(short = 'R', value_name = "SPEC", value_parser = spec::parse_remote, help_heading = "Forwarding")]
     pub remote: Vec<ForwardSpec>,
 
-    /// SOCKS proxy on a local port: [bind_address:]port
+    /// SOCKS4/4a/5 and HTTP proxy (CONNECT and plain requests) on a local port: [bind_address:]port
     #[arg(short = 'D', value_name = "SPEC", value_parser = spec::parse_dynamic, help_heading = "Forwarding")]
     pub dynamic: Vec<ForwardSpec>,
 

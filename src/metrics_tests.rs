@@ -19,6 +19,7 @@ fn exposition_text_has_one_family_per_metric() {
             listen: vec!["127.0.0.1:8080".into()],
             state: "up",
             error: None,
+            proxy: None,
             stats: StatsSnapshot {
                 active: 1,
                 total: 5,

@@ -116,6 +116,14 @@ impl HeadFilter {
         self.raw = true;
     }
 
+    /// Everything produced and not passed on yet, taken out.
+    pub fn take_pending(&mut self) -> Vec<u8> {
+        let rest = self.unsent().to_vec();
+        self.pending.clear();
+        self.sent = 0;
+        rest
+    }
+
     fn unsent(&self) -> &[u8] {
         &self.pending[self.sent..]
     }

@@ -153,7 +153,7 @@ fn forward_rows(out: &mut String, tunnel: &Value, indent: &str) {
                 None => text(&f["state"]),
             };
             vec![
-                text(&f["spec"]),
+                spec_with_proxy(f),
                 listen.join(" "),
                 state,
                 format!("{}/{}", f["active"], f["total"]),
@@ -163,6 +163,23 @@ fn forward_rows(out: &mut String, tunnel: &Value, indent: &str) {
         })
         .collect();
     out.push_str(&columns(&header, &rows, indent));
+}
+
+/// The spec, and for a dynamic listener its login and destination rules.
+fn spec_with_proxy(forward: &Value) -> String {
+    let proxy = &forward["proxy"];
+    if !proxy.is_object() {
+        return text(&forward["spec"]);
+    }
+    let login = proxy["auth"]
+        .as_str()
+        .map_or("none".to_string(), |f| f.to_string());
+    let open = if proxy["open"] == true { "; open" } else { "" };
+    format!(
+        "{} (login: {login}; permit: {}{open})",
+        text(&forward["spec"]),
+        text(&proxy["permit"])
+    )
 }
 
 /// A tunnel's state in words; a back-off says when the next attempt is.

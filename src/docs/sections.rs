@@ -17,6 +17,14 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         "A SOCKS5 proxy on localhost:1080; names are resolved on bastion.",
     ),
     (
+        "sshtun -N -D 1080 alice@bastion &\nHTTPS_PROXY=http://localhost:1080 git clone https://intranet/repo.git",
+        "The same port is an HTTP proxy (CONNECT and plain http:// requests) for programs that speak no SOCKS.",
+    ),
+    (
+        "openssl passwd -6 >> ~/.config/sshtun/proxy-users   # prepend name: to the line\nsshtun -N -g -o DynamicForwardCredentials=~/.config/sshtun/proxy-users -o 'DynamicForwardPermit=!10.0.0.0/8:* *:443' -D 1080 alice@bastion",
+        "A proxy others may use: logins from a user:hash file, and only port 443 outside 10.0.0.0/8. Without credentials, -g -D is refused unless DynamicForwardOpen=yes.",
+    ),
+    (
         "sshtun -o ExitOnForwardFailure=yes -N -L 5432:db:5432 ssh://alice@bastion:2222",
         "Exit with status 4 instead of running without a forward that cannot be set up.",
     ),

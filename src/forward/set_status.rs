@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::{ForwardSet, kind};
 use crate::forward::stats::StatsSnapshot;
+use crate::spec::ForwardSpec;
 
 /// What `status` shows of one forward.
 #[derive(Debug, Clone, Serialize)]
@@ -15,8 +16,20 @@ pub struct ForwardStatus {
     pub state: &'static str,
     /// Why it is not up (null while up).
     pub error: Option<String>,
+    /// A dynamic listener's login (`auth`: the credentials file or null),
+    /// destination rules (`permit`) and `open`; absent for other forwards.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<serde_json::Value>,
     #[serde(flatten)]
     pub stats: StatsSnapshot,
+}
+
+/// -D, or -R without a target (reverse dynamic).
+fn is_dynamic(spec: &ForwardSpec) -> bool {
+    matches!(
+        spec,
+        ForwardSpec::Dynamic { .. } | ForwardSpec::Remote { target: None, .. }
+    )
 }
 
 impl ForwardSet {
@@ -38,6 +51,7 @@ impl ForwardSet {
                     listen: a.listen.clone(),
                     state,
                     error: (state != "up").then(|| a.error.clone()).flatten(),
+                    proxy: is_dynamic(&a.spec).then(|| self.inner.options.proxy.describe()),
                     stats: a.stats.snapshot(),
                 }
             })

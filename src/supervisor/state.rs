@@ -150,6 +150,7 @@ mod tests {
             listen: Vec::new(),
             state,
             error: error.map(str::to_string),
+            proxy: None,
             stats: StatsSnapshot::default(),
         }
     }
