@@ -143,10 +143,7 @@ impl AsyncWrite for StdoutHalf {
         Pin::new(&mut self.out).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut TaskContext<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
         ready!(Pin::new(&mut self.out).poll_flush(cx))?;
         close_stdout();
         Poll::Ready(Ok(()))

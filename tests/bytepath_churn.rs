@@ -99,12 +99,7 @@ fn bursts_of_short_connections_leave_the_session_and_a_download_intact() {
     assert!(
         !sshd_log.contains("channels_alloc") && !sshd_log.contains("too big"),
         "sshd ran out of channels:\n{}",
-        sshd_log
-            .lines()
-            .filter(|l| l.contains("channel"))
-            .take(5)
-            .collect::<Vec<_>>()
-            .join("\n")
+        sshd_log.lines().filter(|l| l.contains("channel")).take(5).collect::<Vec<_>>().join("\n")
     );
     assert_clean_exit(tun);
 }
@@ -130,8 +125,7 @@ fn rounds_of_idle_connections_do_not_make_memory_creep() {
         let last = held.last_mut().unwrap();
         std::io::Write::write_all(last, b"x").unwrap();
         let mut one = [0u8; 1];
-        last.set_read_timeout(Some(Duration::from_secs(60)))
-            .unwrap();
+        last.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
         std::io::Read::read_exact(last, &mut one).unwrap();
         drop(held);
         // Closed everywhere: sshtun's descriptors are back to its idle count.
@@ -149,11 +143,11 @@ fn rounds_of_idle_connections_do_not_make_memory_creep() {
     println!("RSS after each round of {per_round} idle connections (MiB): {series:?}");
     // After the first rounds warm the allocator up, the series is flat: the
     // last quarter rises no more than 2 MiB above the quarter before it.
-    let (prior, tail) = (
-        &series[rounds / 2..rounds * 3 / 4],
-        &series[rounds * 3 / 4..],
-    );
+    let (prior, tail) = (&series[rounds / 2..rounds * 3 / 4], &series[rounds * 3 / 4..]);
     let (prior_max, tail_max) = (*prior.iter().max().unwrap(), *tail.iter().max().unwrap());
-    assert!(tail_max <= prior_max + 2, "RSS keeps rising: {series:?}");
+    assert!(
+        tail_max <= prior_max + 2,
+        "RSS keeps rising: {series:?}"
+    );
     assert_clean_exit(tun);
 }

@@ -71,8 +71,8 @@ use tokio::net::{TcpStream, UnixStream};
 use tracing::{debug, warn};
 
 pub use channel_io::ChannelIo;
-use downlink::{Ended, Failed};
 pub use gate::SendGate;
+use downlink::{Ended, Failed};
 pub use limits::Limits;
 
 /// First socket read: an idle connection holds no more than this.
