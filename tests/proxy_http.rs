@@ -9,7 +9,7 @@ mod support;
 
 use std::net::SocketAddr;
 use std::sync::mpsc::Receiver;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::http::*;
 use support::*;
@@ -41,12 +41,28 @@ fn proxy_http_curl_plain_and_connect_beside_socks_byte_exact(kind: PeerKind) {
     for (size, seed) in [(MIB, 1u64), (64 * MIB, 2)] {
         let url = format!("http://{origin}/bytes/{size}/{seed}");
         let want = digest(&random_bytes(size, seed));
+        // SOCKS5 and SOCKS4a clients on the same port while curl's plain
+        // request runs (each echoes up to 4 MiB, checked end to end).
+        let data = random_bytes(size.min(4 * MIB), seed + 10);
+        let socks_clients = std::thread::spawn(move || {
+            assert_eq!(
+                echo_roundtrip(socks_open(port, echo), data.clone()),
+                digest(&data),
+                "SOCKS5 echo"
+            );
+            let (stream, rep) = socks4_connect(port, echo, Some("localhost")).unwrap();
+            assert_eq!(rep, SOCKS4_GRANTED);
+            assert_echoes(stream, &data);
+        });
         // Plain proxy request: GET http://origin/... to the proxy.
+        let started = Instant::now();
         assert_eq!(
             curl_body(&["-x", &proxy_url, &url], &[], &out),
             want,
             "plain GET of {size}"
         );
+        let plain = started.elapsed();
+        socks_clients.join().expect("the SOCKS clients beside curl");
         let request = seen(&requests);
         assert_eq!(
             request.line,
@@ -57,11 +73,13 @@ fn proxy_http_curl_plain_and_connect_beside_socks_byte_exact(kind: PeerKind) {
         assert_eq!(request.field("host"), Some(origin.to_string().as_str()));
         assert_eq!(request.field("proxy-connection"), None);
         // CONNECT (curl --proxytunnel), the way HTTPS goes through a proxy.
+        let started = Instant::now();
         assert_eq!(
             curl_body(&["--proxytunnel", "-x", &proxy_url, &url], &[], &out),
             want,
             "CONNECT GET of {size}"
         );
+        let tunnel = started.elapsed();
         let request = seen(&requests);
         assert_eq!(request.line, format!("GET /bytes/{size}/{seed} HTTP/1.1"));
         assert_eq!(
@@ -69,15 +87,24 @@ fn proxy_http_curl_plain_and_connect_beside_socks_byte_exact(kind: PeerKind) {
             None,
             "a tunnel passes the request untouched"
         );
-        // SOCKS5 and SOCKS4a on the same port, at the same time as curl.
-        let data = random_bytes(size.min(4 * MIB), seed + 10);
+        // The same body through curl's SOCKS5 client on the same port: the
+        // figure the HTTP ones are printed beside (no pass/fail on speed).
+        let started = Instant::now();
         assert_eq!(
-            echo_roundtrip(socks_open(port, echo), data.clone()),
-            digest(&data)
+            curl_body(&["-x", &format!("socks5h://{port}"), &url], &[], &out),
+            want,
+            "SOCKS5 GET of {size}"
         );
-        let (stream, rep) = socks4_connect(port, echo, Some("localhost")).unwrap();
-        assert_eq!(rep, SOCKS4_GRANTED);
-        assert_echoes(stream, &data);
+        let socks = started.elapsed();
+        assert_eq!(seen(&requests).line, format!("GET /bytes/{size}/{seed} HTTP/1.1"));
+        let rate = |t: Duration| size as f64 / (1 << 20) as f64 / t.as_secs_f64();
+        println!(
+            "{kind:?} {} MiB through -D: plain {:.0} MiB/s, CONNECT {:.0} MiB/s, SOCKS5 {:.0} MiB/s",
+            size >> 20,
+            rate(plain),
+            rate(tunnel),
+            rate(socks)
+        );
     }
 
     // An upload through a plain request: the body reaches the origin whole.
@@ -219,39 +246,15 @@ fn proxy_http_failures_are_statuses_naming_them(kind: PeerKind) {
     assert_clean_exit(tun);
 }
 
-against_both_peers!(
-    proxy_http_curl_plain_and_connect_beside_socks_byte_exact,
-    proxy_http_https_proxy_environment_reaches_a_tls_origin,
-    proxy_http_failures_are_statuses_naming_them,
-);
-
 /// Reverse dynamic forwarding speaks HTTP too: curl through the port the
-/// server listens on reaches an origin on sshtun's side. (sshd: the harness
-/// reads the allocated port from sshd's "Allocated port" line.)
-#[test]
-fn proxy_http_reverse_dynamic_forward_serves_curl() {
-    let Some((sshd, home)) = setup() else { return };
+/// server listens on reaches an origin on sshtun's side.
+fn proxy_http_reverse_dynamic_forward_serves_curl(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let (origin, requests) = http_origin("127.0.0.1:0");
-    let tun = Sshtun::spawn(&home, &tunnel_args(sshd.peer(), &["-R", "127.0.0.1:0"]));
-    assert!(
-        tun.wait_stderr("Allocated port ", Duration::from_secs(15)),
-        "{}",
-        tun.stderr()
-    );
-    let stderr = tun.stderr();
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("Allocated port "))
-        .unwrap();
-    let port: u16 = line
-        .split("Allocated port ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let tun = Sshtun::start(&home, &tunnel_args(server.peer(), &["-R", "127.0.0.1:0"]));
+    let port = tun.port("-R 127.0.0.1:0");
     let proxy_url = format!("http://127.0.0.1:{port}");
     let out = home.path().join("body");
     for (size, seed) in [(MIB, 6u64), (64 * MIB, 7)] {
@@ -289,3 +292,10 @@ fn proxy_http_reverse_dynamic_forward_serves_curl() {
     assert!(!log.contains("< Keep-Alive"), "{log}");
     assert_clean_exit(tun);
 }
+
+against_both_peers!(
+    proxy_http_curl_plain_and_connect_beside_socks_byte_exact,
+    proxy_http_https_proxy_environment_reaches_a_tls_origin,
+    proxy_http_failures_are_statuses_naming_them,
+    proxy_http_reverse_dynamic_forward_serves_curl,
+);

@@ -96,36 +96,23 @@ fn proxy_rules_denied_destinations_get_the_protocols_refusal_and_open_nothing() 
     assert_clean_exit(tun);
 }
 
-#[test]
-fn proxy_rules_apply_to_reverse_dynamic_forwards_too() {
-    let Some((sshd, home)) = setup() else { return };
+/// Reverse dynamic -R: the same refusals, and sshtun never connects to the
+/// denied destination (a listener nobody may reach).
+fn proxy_rules_apply_to_reverse_dynamic_forwards_too(kind: PeerKind) {
+    let Some((server, home)) = setup_with(kind) else {
+        return;
+    };
     let allowed = echo_server("127.0.0.1:0");
-    let denied = echo_server("127.0.0.1:0");
+    let watched = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    watched.set_nonblocking(true).unwrap();
+    let denied = watched.local_addr().unwrap();
     let permit = format!("DynamicForwardPermit=127.0.0.1:{}", allowed.port());
-    let mut tun = Sshtun::spawn(
+    let mut tun = Sshtun::start(
         &home,
-        &tunnel_args(sshd.peer(), &["-o", &permit, "-R", "127.0.0.1:0"]),
+        &tunnel_args(server.peer(), &["-o", &permit, "-R", "127.0.0.1:0"]),
     );
     tun.allow_log("DynamicForwardPermit");
-    assert!(
-        tun.wait_stderr("Allocated port ", Duration::from_secs(15)),
-        "{}",
-        tun.stderr()
-    );
-    let stderr = tun.stderr();
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("Allocated port "))
-        .unwrap();
-    let port: u16 = line
-        .split("Allocated port ")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let port = tun.port("-R 127.0.0.1:0");
     assert_echoes(socks_open(lo(port), allowed), &random_bytes(MIB, 32));
     let (_, rep) = socks_connect(lo(port), denied).unwrap();
     assert_eq!(rep, REP_NOT_ALLOWED);
@@ -137,5 +124,12 @@ fn proxy_rules_apply_to_reverse_dynamic_forwards_too() {
     let mut reply = String::new();
     std::io::Read::read_to_string(&mut stream, &mut reply).unwrap();
     assert!(reply.starts_with("HTTP/1.1 403 Forbidden\r\n"), "{reply}");
+    let attempt = watched.accept().map(|(_, peer)| peer);
+    assert!(
+        matches!(&attempt, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "a denied destination was connected to: {attempt:?}"
+    );
     assert_clean_exit(tun);
 }
+
+against_both_peers!(proxy_rules_apply_to_reverse_dynamic_forwards_too);

@@ -105,7 +105,14 @@ async fn connection(
             counted.failed();
             e.log(&format_args!("{host}:{port}"));
             if !matches!(e, OpenError::Stopping) {
-                request.fail(reply_for(&e), &e.to_string()).await;
+                // An HTTP error reply lingers up to 2 s for the client to
+                // read it; that too ends when sshtun stops.
+                let why = e.to_string();
+                tokio::select! {
+                    biased;
+                    _ = link.stopping() => {}
+                    () = request.fail(reply_for(&e), &why) => {}
+                }
             }
         }
     }
