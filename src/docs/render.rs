@@ -179,6 +179,7 @@ fn main_page(cmd: &clap::Command, out: &mut String) {
     section(out, "SSH_CONFIG");
     para(out, sections::SSH_CONFIG);
     para(out, &crate::ssh_config::keywords::SPELLED.join(", "));
+    tagged(out, sections::PROXY_KEYWORDS);
     section(out, "BUFFERING TIERS");
     tagged(out, sections::BUFFERING);
     section(out, "EXAMPLES");

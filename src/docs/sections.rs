@@ -233,11 +233,11 @@ pub const FORWARD_SPECS: &[(&str, &str)] = &[
     ),
     (
         "-R [bind_address:]port",
-        "Reverse SOCKS: the server listens, each client there speaks SOCKS4, SOCKS4a or SOCKS5, and sshtun connects from this machine to what it asks for, limited by PermitRemoteOpen.",
+        "Reverse SOCKS and HTTP proxy: the server listens, each client there speaks SOCKS4, SOCKS4a, SOCKS5 or HTTP (CONNECT or a plain http:// request), and sshtun connects from this machine to what it asks for, limited by PermitRemoteOpen and the DynamicForward keywords.",
     ),
     (
         "-D [bind_address:]port",
-        "A SOCKS4, SOCKS4a and SOCKS5 proxy here (CONNECT; IPv4, IPv6 and domain targets); names are resolved by the server.",
+        "A SOCKS4, SOCKS4a, SOCKS5 and HTTP proxy here on one port, told apart by the first byte (SOCKS CONNECT, HTTP CONNECT host:port and plain http:// requests, sent on with Connection: close; IPv4, IPv6 and domain targets); names are resolved by the server. Logins and destination rules: the DynamicForward keywords (SSH_CONFIG). Beyond loopback (-g, *, an address) it needs DynamicForwardCredentials or DynamicForwardOpen yes.",
     ),
     (
         "Port 0",
@@ -250,6 +250,22 @@ pub const FORWARD_SPECS: &[(&str, &str)] = &[
     (
         "IPv6 addresses",
         "Go in brackets: -L '[::1]:8080:[fe80::1%eth0]:80', -D '[::1]:1080'. An address without them is refused with the bracketed form as a hint.",
+    ),
+];
+
+/// sshtun's own keywords for dynamic listeners (-D, reverse dynamic -R).
+pub const PROXY_KEYWORDS: &[(&str, &str)] = &[
+    (
+        "DynamicForwardCredentials file",
+        "Clients of the tunnel's dynamic listeners log in: SOCKS5 username/password (RFC 1929) or HTTP Proxy-Authorization: Basic; SOCKS4 is refused. file has user:hash lines, SHA-crypt hashes ($6$, $5$) as openssl passwd -6 prints them; it must not be writable by others and is read again when it changes. A refused login opens nothing on the server (SOCKS5 0xFF or 0x01, HTTP 407). none: no login (default).",
+    ),
+    (
+        "DynamicForwardPermit rule ...",
+        "Where clients may connect: host:port as PermitRemoteOpen, with name patterns (*.corp.example:443), addresses and CIDR blocks (10.0.0.0/8:*, [fd00::/8]:22), port ranges (8000-8999) and ! to deny. A denial wins; with any allowing rule a destination must match one. Checked before a channel is opened; refused with SOCKS5 0x02, SOCKS4 0x5B, HTTP 403. Names are resolved by the server, so a CIDR rule sees only addresses the client sends. any (default), none.",
+    ),
+    (
+        "DynamicForwardOpen yes",
+        "Lets a -D reachable beyond loopback run without credentials: an open proxy into the server's network. Without it (or credentials) such a -D is a configuration error (exit 3) before anything listens.",
     ),
 ];
 
