@@ -10,11 +10,10 @@
 //! stderr).
 
 use std::io::{BufRead, BufReader};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
+use std::os::fd::AsRawFd;
 use std::process::Command;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 
 use crate::exit;
 
@@ -39,7 +38,8 @@ pub fn run_parent() -> u8 {
 }
 
 fn spawn_and_wait() -> Result<u8> {
-    let (read_end, write_end) = pipe().context("could not create the -f readiness pipe")?;
+    let (read_end, write_end) =
+        crate::sys::pipe().context("could not create the -f readiness pipe")?;
     let fd = write_end.as_raw_fd();
     let exe = std::env::current_exe().context("could not find the sshtun executable for -f")?;
     let mut command = Command::new(&exe);
@@ -48,16 +48,8 @@ fn spawn_and_wait() -> Result<u8> {
         .arg(fd.to_string())
         .args(std::env::args_os().skip(1))
         .env(CHILD_ENV, "1");
-    // SAFETY: fcntl is async-signal-safe; it clears close-on-exec on the
-    // pipe's write end so the child inherits it, and touches nothing else.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    // The pipe's write end is close-on-exec everywhere but in the child.
+    crate::sys::inherit_in_child(&mut command, fd);
     let mut child = command
         .spawn()
         .with_context(|| format!("could not start {} for -f", exe.display()))?;
@@ -75,23 +67,11 @@ fn spawn_and_wait() -> Result<u8> {
         .unwrap_or(exit::SSH_FAILURE))
 }
 
-fn pipe() -> Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two descriptors into the array it is given.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } == -1 {
-        return Err(anyhow!(std::io::Error::last_os_error()));
-    }
-    // SAFETY: both descriptors were just created and are owned by nobody else.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
 /// The child's side once ready: a session of its own (no terminal signals), and
 /// stdin (and stdout, unless it carries `--json` events) on /dev/null so a
 /// script reading them does not wait for the tunnel to end. stderr stays.
 pub fn detach(keep_stdout: bool) {
-    // SAFETY: setsid only changes this process's session; it fails harmlessly
-    // when the process already leads one.
-    unsafe { libc::setsid() };
+    crate::sys::setsid();
     let Ok(null) = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -101,8 +81,6 @@ pub fn detach(keep_stdout: bool) {
     };
     let targets: &[i32] = if keep_stdout { &[0] } else { &[0, 1] };
     for &target in targets {
-        // SAFETY: dup2 onto the standard descriptors; Rust's std handles
-        // refer to them by number and stay valid.
-        unsafe { libc::dup2(null.as_raw_fd(), target) };
+        let _ = crate::sys::dup_onto(&null, target);
     }
 }

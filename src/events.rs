@@ -223,22 +223,17 @@ impl Events {
 
 /// Opens `--ready-fd N` for writing, refusing a descriptor that is not open.
 pub fn ready_file(fd: i32) -> anyhow::Result<std::fs::File> {
-    use std::os::fd::FromRawFd;
     if fd < 3 {
         anyhow::bail!(
             "--ready-fd {fd}: use a descriptor above 2 (0-2 are stdin, stdout and stderr)"
         );
     }
-    // SAFETY: F_GETFD only inspects the descriptor table.
-    if unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+    if !crate::sys::fd_is_open(fd) {
         anyhow::bail!("--ready-fd {fd}: file descriptor {fd} is not open");
     }
-    // Not passed on to programs sshtun starts (a ProxyCommand), so the reader
-    // sees EOF when this process ends. SAFETY: F_SETFD changes only that flag.
-    unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    // SAFETY: the descriptor is open, and nothing else in this process owns it:
-    // it was inherited for exactly this purpose.
-    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
+    // Close-on-exec: not passed on to programs sshtun starts (a ProxyCommand),
+    // so the reader sees EOF when this process ends.
+    crate::sys::take_inherited_fd(fd).map_err(|e| anyhow::anyhow!("--ready-fd {fd}: {e}"))
 }
 
 /// Sends one sd_notify(3) message when started by systemd with Type=notify.

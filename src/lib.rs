@@ -45,6 +45,10 @@
 //!   [`strict_modes`] refuses configuration and key files others could have
 //!   written (sshd's StrictModes, ssh's check of `~/.ssh/config`);
 //!   [`sanitize`] escapes what a peer sent before it reaches a terminal or a log.
+//! - [`sys`] holds every libc call std does not wrap, behind safe functions:
+//!   the only module allowed `unsafe`.
+
+#![deny(unsafe_code)]
 
 pub mod auth;
 pub mod background;
@@ -89,6 +93,8 @@ pub mod ssh_config;
 pub mod stdio;
 pub mod strict_modes;
 pub mod supervisor;
+#[allow(unsafe_code)]
+pub mod sys;
 pub mod transport;
 pub mod tunnel;
 pub mod up;

@@ -71,12 +71,8 @@ fn stderr_is_journal() -> bool {
     let (Ok(dev), Ok(ino)) = (dev.parse::<u64>(), ino.parse::<u64>()) else {
         return false;
     };
-    // SAFETY: fstat fills the struct it is given; fd 2 may be closed (EBADF).
-    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
-    if unsafe { libc::fstat(2, &mut stat) } != 0 {
-        return false;
-    }
-    stat.st_dev as u64 == dev && stat.st_ino as u64 == ino
+    // fd 2 may be closed: then it is not the journal.
+    crate::sys::identity(&std::io::stderr()) == Some((dev, ino))
 }
 
 /// syslog(3) priorities, as journald reads them from a `<N>` prefix.

@@ -42,14 +42,7 @@ impl Sink {
         if matches!(kind, Kind::Log) && (self.file.is_some() || self.syslog.is_some()) {
             return true;
         }
-        let mut fd = libc::pollfd {
-            fd: 2,
-            events: libc::POLLOUT,
-            revents: 0,
-        };
-        // SAFETY: poll reads and writes the one pollfd it is given.
-        let n = unsafe { libc::poll(&mut fd, 1, 0) };
-        n == 1 && fd.revents & libc::POLLOUT != 0 && fd.revents & libc::POLLERR == 0
+        crate::sys::writable_now(&std::io::stderr())
     }
 
     fn write(&mut self, kind: Kind, bytes: &[u8]) {

@@ -20,23 +20,18 @@ pub fn terminal_available() -> bool {
 /// before the prompt is shown, so even an answer typed ahead of the prompt is
 /// never displayed, and restored afterwards whatever happens.
 pub fn secret(prompt: &str) -> Result<String> {
-    use std::os::fd::AsRawFd;
     let tty = OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
         .context("no terminal to ask on (/dev/tty)")?;
-    let fd = tty.as_raw_fd();
-    // SAFETY: termios is plain data; tcgetattr fills it for an open descriptor.
-    let mut saved: libc::termios = unsafe { std::mem::zeroed() };
-    if unsafe { libc::tcgetattr(fd, &mut saved) } != 0 {
+    let Ok(saved) = crate::sys::terminal_settings(&tty) else {
         bail!("/dev/tty is not a terminal");
-    }
+    };
     let mut quiet = saved;
     quiet.c_lflag &= !(libc::ECHO | libc::ECHONL);
     quiet.c_lflag |= libc::ICANON;
-    // SAFETY: fd is open and `quiet` is a valid termios derived from the current one.
-    if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &quiet) } != 0 {
+    if crate::sys::set_terminal_settings(&tty, &quiet).is_err() {
         bail!("could not turn off echo on the terminal");
     }
     let answer = (|| {
@@ -48,8 +43,7 @@ pub fn secret(prompt: &str) -> Result<String> {
         out.write_all(b"\n")?;
         Ok::<_, std::io::Error>(line)
     })();
-    // SAFETY: restores the settings read above on the same descriptor.
-    unsafe { libc::tcsetattr(fd, libc::TCSANOW, &saved) };
+    let _ = crate::sys::set_terminal_settings(&tty, &saved);
     let line = answer.context("could not read from the terminal")?;
     if line.is_empty() {
         bail!("no answer on the terminal (end of input)");

@@ -153,14 +153,8 @@ impl AsyncWrite for StdoutHalf {
 /// Closes stdout so its reader sees EOF while stdin stays open; fd 1 then
 /// points at /dev/null, so a stray write cannot fail or reach the reader.
 fn close_stdout() {
-    // SAFETY: open(2) with a valid C string, then dup2(2)/close(2) on the
-    // descriptor it returned; no Rust object owns fd 1 directly.
-    unsafe {
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-        if null >= 0 {
-            libc::dup2(null, 1);
-            libc::close(null);
-        }
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        let _ = crate::sys::dup_onto(&null, 1);
     }
 }
 

@@ -81,16 +81,11 @@ pub fn main(cli: Cli) -> u8 {
 
 /// `-n`: stdin from /dev/null, as ssh -n (only `-W` reads it).
 fn stdin_null(wanted: bool) -> Result<()> {
-    use std::os::fd::AsRawFd;
     if !wanted {
         return Ok(());
     }
     let null = std::fs::File::open("/dev/null").context("could not open /dev/null for -n")?;
-    // SAFETY: dup2 onto descriptor 0 of two open descriptors; `null` is closed after.
-    if unsafe { libc::dup2(null.as_raw_fd(), 0) } < 0 {
-        return Err(anyhow!(std::io::Error::last_os_error()).context("-n: dup2"));
-    }
-    Ok(())
+    crate::sys::dup_onto(&null, 0).map_err(|e| anyhow!(e).context("-n: dup2"))
 }
 
 /// Whether `err` comes from writing to a stdout whose reader went away.

@@ -12,8 +12,7 @@ use anyhow::{Context, Result, bail};
 
 /// Our effective uid.
 pub fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    crate::sys::euid()
 }
 
 /// Creates `dir` (mode 0700; its parent must exist) or checks the one there.

@@ -58,8 +58,7 @@ pub struct Response {
 pub fn runtime_dir() -> PathBuf {
     match std::env::var_os("XDG_RUNTIME_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir).join("sshtun"),
-        // SAFETY: getuid has no preconditions and cannot fail.
-        _ => PathBuf::from(format!("/tmp/sshtun-{}", unsafe { libc::getuid() })),
+        _ => PathBuf::from(format!("/tmp/sshtun-{}", crate::sys::uid())),
     }
 }
 

@@ -159,9 +159,8 @@ pub async fn wait_exit(pid: Option<i64>, socket: &Path) -> Result<(), CtlError> 
 
 /// True while `pid` runs: it exists and is not a zombie waiting for its parent.
 fn alive(pid: i32) -> bool {
-    // SAFETY: kill with signal 0 only checks that the process exists.
-    if unsafe { libc::kill(pid, 0) } != 0 {
-        return std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+    if !crate::sys::process_exists(pid) {
+        return false;
     }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // The state follows the command name, which is in parentheses.

@@ -54,8 +54,7 @@ impl Tokens {
             'C' => self.connection_hash(),
             'd' => self.home.clone(),
             'h' => self.host.clone(),
-            // SAFETY: getuid has no preconditions and cannot fail.
-            'i' => unsafe { libc::getuid() }.to_string(),
+            'i' => crate::sys::uid().to_string(),
             'j' => self.proxy_jump.clone(),
             'k' => self.host_key_alias.clone(),
             'L' => self.local_host.split('.').next().unwrap_or("").to_string(),
@@ -158,14 +157,7 @@ pub fn expand_env(s: &str) -> Result<String, String> {
 
 /// This machine's host name, as `%l` needs it.
 pub fn local_host_name() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the buffer is valid for its whole length; gethostname writes at most that.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
-    if rc != 0 {
-        return String::new();
-    }
-    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
-    String::from_utf8_lossy(&buf[..end]).into_owned()
+    crate::sys::hostname()
 }
 
 #[cfg(test)]
