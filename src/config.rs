@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow};
 use crate::cli::Cli;
 use crate::exit::Failure;
 use crate::forward::permit::RemoteOpen;
-use crate::listen_unix::{self, StreamLocal};
+use crate::listen::unix::{self as listen_unix, StreamLocal};
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
 use crate::proxy::Proxy;
 use crate::spec::{self, ForwardSpec};

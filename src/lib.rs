@@ -22,9 +22,11 @@
 //!   listener's front end, [`proxy_front`], speaks SOCKS ([`socks`],
 //!   [`socks4`], [`socks5_auth`]) and HTTP ([`proxy_http`],
 //!   [`proxy_http_response`]) on one port, with logins ([`proxy_auth`]) and
-//!   destination rules ([`proxy_rules`]), set by [`proxy_settings`]; [`listen`] and [`listen_unix`]
-//!   bind their listeners (TCP, Unix-domain sockets) and [`bridge`] copies
-//!   bytes between an accepted socket and its SSH channel.
+//!   destination rules ([`proxy_rules`]), set by [`proxy_settings`];
+//!   [`listen`] binds their listeners (TCP, and Unix-domain sockets in
+//!   [`listen::unix`]) and runs the one accept loop every listener uses
+//!   (serve's and the control socket's too); [`bridge`] copies bytes between
+//!   an accepted socket and its SSH channel.
 //! - [`stdio`] is `-W host:port`: stdin and stdout joined to one channel.
 //! - [`tunnel`] runs one invocation end to end: connect, forward, report ready,
 //!   wait for a signal or the end of the session, shut down; [`background`]
@@ -67,7 +69,6 @@ pub mod keepalive;
 pub mod known_hosts;
 pub mod link;
 pub mod listen;
-pub mod listen_unix;
 pub mod logging;
 pub mod metrics;
 pub mod options;

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::{Instrument, debug, info};
 
 use crate::control::Registry;
 use crate::supervisor::{State, TunnelStatus};
@@ -36,26 +36,17 @@ pub async fn bind(addr: &str) -> Result<TcpListener> {
 
 /// Answers scrapes until `shutdown`.
 pub async fn serve(listener: TcpListener, registry: Arc<Registry>, shutdown: CancellationToken) {
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let registry = registry.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = answer(stream, &registry).await {
-                        debug!("metrics request: {e:#}");
-                    }
-                });
+    let no_wait = crate::listen::no_wait;
+    crate::listen::accept_loop(listener, &shutdown, no_wait, |stream, _| {
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            if let Err(e) = answer(stream, &registry).await {
+                debug!("metrics request: {e:#}");
             }
-            Err(e) => {
-                debug!("metrics accept failed: {e}");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-    }
+        });
+    })
+    .instrument(tracing::info_span!("metrics"))
+    .await;
 }
 
 async fn answer(mut stream: TcpStream, registry: &Registry) -> Result<()> {

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::{Instrument, debug};
 
 use super::{MAX_LINE, REQUEST_TIMEOUT, Request, Response};
 use crate::spec;
@@ -128,28 +128,17 @@ pub async fn bind(path: &Path) -> Result<(UnixListener, SocketFile)> {
 /// Answers requests until `shutdown` (the socket file is removed by its
 /// [`SocketFile`], which the caller holds).
 pub async fn serve(listener: UnixListener, registry: Arc<Registry>, shutdown: CancellationToken) {
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, _)) => {
-                let registry = registry.clone();
-                tokio::spawn(async move {
-                    if let Err(e) =
-                        tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &registry)).await
-                    {
-                        debug!("control request timed out: {e}");
-                    }
-                });
+    let no_wait = crate::listen::no_wait;
+    crate::listen::accept_loop(listener, &shutdown, no_wait, |stream, _| {
+        let registry = registry.clone();
+        tokio::spawn(async move {
+            if let Err(e) = tokio::time::timeout(REQUEST_TIMEOUT, answer(stream, &registry)).await {
+                debug!("control request timed out: {e}");
             }
-            Err(e) => {
-                warn!("control socket accept failed: {e}");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        }
-    }
+        });
+    })
+    .instrument(tracing::info_span!("control"))
+    .await;
 }
 
 async fn answer(stream: UnixStream, registry: &Registry) {

@@ -11,13 +11,12 @@ pub mod remote;
 pub mod set;
 pub mod stats;
 
-use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{debug, error, warn};
+use tracing::{debug, warn};
 
 use crate::link::{Link, SessionHandle};
 use crate::session::channels::ChannelLease;
@@ -29,11 +28,10 @@ pub const CHANNEL_OPEN_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a local connect for a -R connection may take.
 pub const LOCAL_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accepts connections on `listener` until `shutdown`, handing each to `serve`
-/// in its own tracked task. Accepting waits while every session of `link` is
-/// at its channel bound (connections then wait in the kernel's backlog), and
-/// running out of descriptors pauses it briefly instead of spinning or
-/// exiting. The listener is dropped on return (a Unix socket file with it).
+/// Accepts connections on `listener` until `shutdown` ([`crate::listen::accept_loop`]),
+/// handing each to `serve` in its own tracked task. Accepting waits while every
+/// session of `link` is at its channel bound (connections then wait in the
+/// kernel's backlog). The listener is dropped on return (a Unix socket file with it).
 pub async fn accept_loop<L, F, Fut>(
     listener: L,
     link: &Link,
@@ -45,50 +43,11 @@ pub async fn accept_loop<L, F, Fut>(
     F: Fn(L::Stream, std::net::SocketAddr) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let mut exhausted = false;
-    loop {
-        let accepted = tokio::select! {
-            _ = shutdown.cancelled() => return,
-            accepted = async {
-                link.room_for_a_connection().await;
-                std::future::poll_fn(|cx| listener.poll_accept(cx)).await
-            } => accepted,
-        };
-        match accepted {
-            Ok((socket, peer)) => {
-                exhausted = false;
-                tasks.spawn(serve(socket, peer));
-            }
-            Err(e) if is_fd_exhaustion(&e) => {
-                if !exhausted {
-                    warn!("out of file descriptors, pausing accept: {e}");
-                    exhausted = true;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            Err(e) if is_transient(&e) => warn!("accept failed: {e}"),
-            Err(e) => {
-                error!("listener failed, no longer accepting: {e}");
-                return;
-            }
-        }
-    }
-}
-
-fn is_fd_exhaustion(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-    )
-}
-
-fn is_transient(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::Interrupted
-    )
+    let room = || link.room_for_a_connection();
+    crate::listen::accept_loop(listener, &shutdown, room, |socket, peer| {
+        tasks.spawn(serve(socket, peer));
+    })
+    .await;
 }
 
 static NEXT_CONNECTION_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

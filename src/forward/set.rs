@@ -19,7 +19,7 @@ use super::stats::ForwardStats;
 use crate::config::TunnelConfig;
 use crate::events::{Event, Events};
 use crate::link::{Link, SessionHandle};
-use crate::listen_unix::StreamLocal;
+use crate::listen::unix::StreamLocal;
 use crate::proxy_settings::ProxySettings;
 use crate::spec::ForwardSpec;
 

@@ -10,7 +10,7 @@ use super::{ForwardSet, Setup};
 use crate::forward::stats::ForwardStats;
 use crate::forward::{dynamic, local};
 use crate::listen;
-use crate::listen_unix;
+use crate::listen::unix as listen_unix;
 use crate::spec::{ForwardSpec, Listen};
 
 impl ForwardSet {

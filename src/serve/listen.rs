@@ -4,43 +4,33 @@
 //! the same one. An address that cannot be bound is a warning while another
 //! was bound, an error when none was.
 
-use std::future::poll_fn;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::Poll;
+use std::net::IpAddr;
 
 use anyhow::{Context, Result, anyhow};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// Binds `spec` (`HOST:PORT`, `[V6]:PORT`).
 pub async fn bind(spec: &str) -> Result<Vec<TcpListener>> {
     let (host, port) = split(spec)?;
-    let mut addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+    let mut ips: Vec<IpAddr> = tokio::net::lookup_host((host, port))
         .await
         .with_context(|| format!("could not resolve --listen {spec}"))?
+        .map(|a| a.ip())
         .collect();
-    addrs.dedup();
-    let mut listeners: Vec<TcpListener> = Vec::new();
+    ips.dedup();
     let mut errors = Vec::new();
-    for mut addr in addrs {
-        if let (0, Some(first)) = (port, listeners.first()) {
-            addr.set_port(first.local_addr()?.port());
-        }
-        match TcpListener::bind(addr).await {
-            Ok(listener) => listeners.push(listener),
-            Err(e) => errors.push(format!("could not bind {addr}: {e}")),
-        }
+    // No IPV6_V6ONLY: `[::]:P` takes IPv4 too where the system default allows.
+    let listeners = crate::listen::bind_each(ips, port, false, |addr, e, _| {
+        errors.push(format!("could not bind {addr}: {e}"));
+        Ok(())
+    })?;
+    if listeners.is_empty() {
+        return Err(anyhow!(errors.join("; "))).context(format!("--listen {spec}"));
     }
-    match (listeners.is_empty(), errors.is_empty()) {
-        (true, _) => Err(anyhow!(errors.join("; "))).context(format!("--listen {spec}")),
-        (false, false) => {
-            for error in errors {
-                tracing::warn!("{error}");
-            }
-            Ok(listeners)
-        }
-        (false, true) => Ok(listeners),
+    for error in errors {
+        tracing::warn!("{error}");
     }
+    Ok(listeners)
 }
 
 /// `HOST:PORT` or `[V6]:PORT` into its parts.
@@ -56,23 +46,6 @@ fn split(spec: &str) -> Result<(&str, u16)> {
         return Err(bad());
     }
     Ok((host, port.parse().map_err(|_| bad())?))
-}
-
-/// Accepts on whichever listener has a connection; the first listener asked
-/// rotates so none is starved.
-pub async fn accept(listeners: &[TcpListener]) -> std::io::Result<(TcpStream, SocketAddr)> {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let start = NEXT.fetch_add(1, Ordering::Relaxed);
-    poll_fn(|cx| {
-        for i in 0..listeners.len() {
-            let listener = &listeners[(start + i) % listeners.len()];
-            if let Poll::Ready(result) = listener.poll_accept(cx) {
-                return Poll::Ready(result);
-            }
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 #[cfg(test)]
@@ -99,7 +72,8 @@ mod tests {
         assert!(!listeners.is_empty());
         assert!(ports.iter().all(|p| *p == ports[0] && *p != 0), "{ports:?}");
         let addr = listeners[0].local_addr().unwrap();
-        let (client, accepted) = tokio::join!(TcpStream::connect(addr), accept(&listeners));
+        let accept = std::future::poll_fn(|cx| crate::listen::Accept::poll_accept(&listeners, cx));
+        let (client, accepted) = tokio::join!(tokio::net::TcpStream::connect(addr), accept);
         assert_eq!(accepted.unwrap().1, client.unwrap().local_addr().unwrap());
     }
 }

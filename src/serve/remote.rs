@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use russh::server::Handle;
-use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
@@ -109,48 +108,41 @@ struct Remote {
 /// tcpip-forward: accepts connections until the forward is cancelled or the
 /// session ends, each bridged over a new forwarded-tcpip channel.
 async fn accept_remote(listener: TcpListener, remote: Remote) {
-    loop {
-        let (socket, origin) = tokio::select! {
-            _ = remote.stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    info!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let Ok(permit) = remote.channels.clone().try_acquire_owned() else {
-            info!(%origin, "dropped connection: too many channels open");
-            continue;
-        };
-        let span = info_span!("forwarded-tcpip", %origin);
-        let (handle, address, port) = (remote.handle.clone(), remote.address.clone(), remote.port);
-        let (open_timeout, stop) = (remote.open_timeout, remote.stop.clone());
-        let load = remote.load.clone();
-        let task = async move {
-            let _permit = permit;
-            let origin_ip = origin.ip().to_canonical().to_string();
-            let open = handle.channel_open_forwarded_tcpip(
-                address,
-                port,
-                origin_ip,
-                u32::from(origin.port()),
-            );
-            let channel = match timeout(open_timeout, open).await {
-                Ok(Ok(channel)) => channel,
-                Ok(Err(e)) => return info!("client refused the channel: {e}"),
-                Err(_) => {
-                    return info!("client did not answer the channel open in {open_timeout:?}");
-                }
-            };
-            let _ = socket.set_nodelay(true);
-            bridge(socket, channel, stop, &load).await;
-        };
-        remote.tracker.spawn(task.instrument(span));
-    }
+    let stop = remote.stop.clone();
+    crate::listen::accept_loop(listener, &stop, crate::listen::no_wait, |socket, origin| {
+        forward_one(&remote, socket, origin);
+    })
+    .await;
     debug!("listener closed");
+}
+
+/// Opens the forwarded-tcpip channel for one accepted connection and bridges
+/// it, in a task of its own; dropped when the session's channels are used up.
+fn forward_one(remote: &Remote, socket: TcpStream, origin: SocketAddr) {
+    let Ok(permit) = remote.channels.clone().try_acquire_owned() else {
+        info!(%origin, "dropped connection: too many channels open");
+        return;
+    };
+    let span = info_span!("forwarded-tcpip", %origin);
+    let (handle, address, port) = (remote.handle.clone(), remote.address.clone(), remote.port);
+    let (open_timeout, stop) = (remote.open_timeout, remote.stop.clone());
+    let load = remote.load.clone();
+    let task = async move {
+        let _permit = permit;
+        let origin_ip = origin.ip().to_canonical().to_string();
+        let open =
+            handle.channel_open_forwarded_tcpip(address, port, origin_ip, u32::from(origin.port()));
+        let channel = match timeout(open_timeout, open).await {
+            Ok(Ok(channel)) => channel,
+            Ok(Err(e)) => return info!("client refused the channel: {e}"),
+            Err(_) => {
+                return info!("client did not answer the channel open in {open_timeout:?}");
+            }
+        };
+        let _ = socket.set_nodelay(true);
+        bridge(socket, channel, stop, &load).await;
+    };
+    remote.tracker.spawn(task.instrument(span));
 }
 
 /// The addresses a remote forward binds, with GatewayPorts semantics: without
@@ -185,38 +177,17 @@ async fn bind_addresses(address: &str, gateway: bool) -> Result<Vec<IpAddr>> {
 /// Binds every address of a remote forward on one port (allocated by the first
 /// bind when `port` is 0). Fails only if no address could be bound.
 async fn bind_remote(address: &str, port: u32, gateway: bool) -> Result<Vec<TcpListener>> {
-    let mut port = u16::try_from(port).map_err(|_| anyhow!("port {port} out of range"))?;
-    let mut listeners = Vec::new();
+    let port = u16::try_from(port).map_err(|_| anyhow!("port {port} out of range"))?;
     let mut first_error = None;
-    for ip in bind_addresses(address, gateway).await? {
-        let addr = SocketAddr::new(ip, port);
-        match bind(addr) {
-            Ok(listener) => {
-                port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
-                listeners.push(listener);
-            }
-            Err(e) => {
-                debug!("could not bind {addr}: {e}");
-                first_error.get_or_insert(anyhow!(e).context(format!("could not bind {addr}")));
-            }
-        }
-    }
+    let ips = bind_addresses(address, gateway).await?;
+    let listeners = crate::listen::bind_each(ips, port, true, |addr, e, _| {
+        debug!("could not bind {addr}: {e}");
+        first_error.get_or_insert(anyhow!(e).context(format!("could not bind {addr}")));
+        Ok(())
+    })?;
     match (listeners.is_empty(), first_error) {
         (true, Some(e)) => Err(e),
         (true, None) => Err(anyhow!("no address to bind for {address:?}")),
         (false, _) => Ok(listeners),
     }
-}
-
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    #[cfg(unix)]
-    socket.set_reuse_address(true)?;
-    socket.set_nonblocking(true)?;
-    socket.bind(&addr.into())?;
-    socket.listen(128)?;
-    TcpListener::from_std(socket.into())
 }

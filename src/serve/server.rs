@@ -96,19 +96,7 @@ pub async fn run(
         sessions,
     });
     let mut next_id = 0u64;
-    loop {
-        let (socket, peer) = tokio::select! {
-            _ = shutdown.cancelled() => break,
-            accepted = super::listen::accept(&listeners) => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off, keep serving.
-                    warn!("accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
+    let accepted = |socket: TcpStream, peer: SocketAddr| {
         next_id += 1;
         let startup = match startups.admit(peer.ip()) {
             Ok(startup) => startup,
@@ -119,7 +107,7 @@ pub async fn run(
                     let mut socket = socket;
                     let _ = timeout(Duration::from_secs(1), socket.write_all(DROP_NOTICE)).await;
                 });
-                continue;
+                return;
             }
         };
         let span = info_span!("conn", id = next_id, %peer);
@@ -132,8 +120,9 @@ pub async fn run(
             span.clone(),
         );
         tracker.spawn(conn.instrument(span));
-    }
-    drop(listeners);
+    };
+    // Out of file descriptors and the like: the loop pauses and keeps serving.
+    crate::listen::accept_loop(listeners, &shutdown, crate::listen::no_wait, accepted).await;
     tracker.close();
     tracker.wait().await;
     Ok(())

@@ -160,6 +160,18 @@ impl Accept for UnixSocketListener {
     }
 }
 
+/// A plain Unix listener (the control socket): peers as [`UNIX_PEER`].
+impl Accept for UnixListener {
+    type Stream = UnixStream;
+
+    fn poll_accept(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(UnixStream, std::net::SocketAddr)>> {
+        UnixListener::poll_accept(self, cx).map_ok(|(stream, _)| (stream, UNIX_PEER))
+    }
+}
+
 impl Drop for UnixSocketListener {
     fn drop(&mut self) {
         let ours = std::fs::symlink_metadata(&self.path)
