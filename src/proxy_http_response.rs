@@ -222,8 +222,8 @@ impl<T: Socket> Socket for Rewritten<T> {
         }
     }
 
-    fn abort_on_close(&self) {
-        self.socket.abort_on_close();
+    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send {
+        self.socket.abort_on_close()
     }
 }
 

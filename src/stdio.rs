@@ -101,7 +101,9 @@ impl crate::bridge::Socket for Stdio {
         (self.stdin.get_or_insert_with(stdin), &mut self.stdout)
     }
     /// A pipe has no abortive close: the exit status tells.
-    fn abort_on_close(&self) {}
+    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send {
+        std::future::ready(())
+    }
 }
 
 /// stdout, closed (pointed at /dev/null) on shutdown.

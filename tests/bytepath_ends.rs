@@ -72,9 +72,13 @@ fn a_lost_session_resets_a_unix_socket_client_that_is_sending() {
     // The application keeps sending (the firehose drains what arrives).
     let mut writer = stream.try_clone().unwrap();
     let sending = thread::spawn(move || {
-        // Flat out, so bytes sshtun has not read are always waiting.
+        // At a modest pace: sshtun has read everything sent so far when the
+        // session goes, so it must wait for the next bytes before closing
+        // (a flat-out writer hid this on a quiet machine, not under load).
         let chunk = [0x42u8; 4096];
-        while writer.write_all(&chunk).is_ok() {}
+        while writer.write_all(&chunk).is_ok() {
+            thread::sleep(Duration::from_millis(20));
+        }
     });
     thread::sleep(Duration::from_millis(200));
     signal_all(&sshd.session_pids(), libc::SIGKILL);

@@ -49,8 +49,9 @@
 //! EOF, a stalled reader) resets a TCP socket (linger 0) so the application
 //! sees an error, not a clean end that hides the loss. A Unix-domain socket
 //! has no reset: Linux reports ECONNRESET to the peer only when the closing
-//! side leaves bytes unread, so sshtun stops reading before it closes; an
-//! application that sent nothing since sees a plain EOF there.
+//! side leaves bytes unread, so sshtun stops reading and waits (up to 1 s)
+//! for some before it closes; an application that sends nothing in that
+//! time sees a plain EOF there.
 
 mod backlog;
 mod channel_io;
@@ -96,7 +97,7 @@ pub trait Socket: Send {
     fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>);
     /// Makes the coming close abortive where the transport has such a thing,
     /// so a cut connection can never look like a clean end.
-    fn abort_on_close(&self);
+    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send;
 }
 
 impl Socket for TcpStream {
@@ -105,9 +106,10 @@ impl Socket for TcpStream {
     fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
         self.split()
     }
-    fn abort_on_close(&self) {
+    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send {
         // Linger 0: close sends RST, so the client sees an error, not an end.
         let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
+        std::future::ready(())
     }
 }
 
@@ -119,7 +121,35 @@ impl Socket for UnixStream {
     }
     /// Nothing to set: what the application sent and sshtun has not read
     /// makes Linux report the close as ECONNRESET (see the module notes).
-    fn abort_on_close(&self) {}
+    /// So, reading no more, wait up to `UNREAD_WAIT` for such bytes (an
+    /// application that is sending has them there within moments; under
+    /// load the reader may have just drained the socket). One that sends
+    /// nothing still sees a plain EOF: the kernel offers nothing better.
+    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send {
+        async move {
+            let unread = async {
+                loop {
+                    if self.readable().await.is_err() {
+                        return;
+                    }
+                    let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+                    let peeked = self.try_io(tokio::io::Interest::READABLE, || {
+                        socket2::SockRef::from(self).peek(&mut byte)
+                    });
+                    match peeked {
+                        // Bytes wait unread, or the application closed its end.
+                        Ok(_) => return,
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                        Err(_) => return,
+                    }
+                }
+            };
+            // Not cut short when sshtun is stopping: a lost session that ends
+            // the run is exactly when the application must see the error;
+            // the wait fits in the grace period (SHUTDOWN_GRACE, 2 s).
+            let _ = tokio::time::timeout(UNREAD_WAIT, unread).await;
+        }
+    }
 }
 
 /// The message type of a client or server channel.
@@ -250,7 +280,11 @@ pub async fn join_halves<T: Socket, S: ChannelKind>(
         }
         Err(failed) => {
             tx.close().await;
-            Err(cut(&socket, failed))
+            let (error, abortive) = cut(failed);
+            if abortive {
+                socket.abort_on_close().await;
+            }
+            Err(error)
         }
     };
     match result {
@@ -265,11 +299,12 @@ pub async fn join_halves<T: Socket, S: ChannelKind>(
     }
 }
 
-/// Logs why a connection was cut, makes its close abortive where that means
-/// something, and turns the reason into the error [`join`] returns.
-fn cut<T: Socket>(socket: &T, failed: Failed) -> io::Error {
+/// Logs why a connection was cut and turns the reason into the error
+/// [`join`] returns, with whether its close must be abortive (not when the
+/// local socket itself failed).
+fn cut(failed: Failed) -> (io::Error, bool) {
     let error = match failed {
-        Failed::Io(e) => return e,
+        Failed::Io(e) => return (e, false),
         Failed::Lost => io::Error::new(
             io::ErrorKind::ConnectionAborted,
             "the SSH session ended before the connection did",
@@ -296,8 +331,7 @@ fn cut<T: Socket>(socket: &T, failed: Failed) -> io::Error {
             io::Error::new(io::ErrorKind::TimedOut, "stalled local reader")
         }
     };
-    socket.abort_on_close();
-    error
+    (error, true)
 }
 
 /// How both directions finished.
@@ -418,6 +452,10 @@ async fn far_end_closes(rx: &mut ChannelReadHalf) -> bool {
         () = stopping() => true,
     }
 }
+
+/// How long an abortively ended Unix-socket connection waits for unread
+/// bytes from its application before it is closed (see `abort_on_close`).
+const UNREAD_WAIT: Duration = Duration::from_secs(1);
 
 /// Set once the process is shutting down.
 static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

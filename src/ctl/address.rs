@@ -157,13 +157,65 @@ pub async fn wait_exit(pid: Option<i64>, socket: &Path) -> Result<(), CtlError> 
     }
 }
 
-/// True while `pid` runs: it exists and is not a zombie waiting for its parent.
+/// True while `pid` runs: it exists and some thread of it has not exited.
+/// The leader's own state is not enough: it shows `Z` as soon as the main
+/// thread is done, while the other threads may still be exiting (and its
+/// parent cannot reap it yet).
 fn alive(pid: i32) -> bool {
     if !crate::sys::process_exists(pid) {
         return false;
     }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The state follows the command name, which is in parentheses.
-    let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-    !state.is_some_and(|s| s.starts_with('Z'))
+    let running = |stat: std::path::PathBuf| {
+        let stat = std::fs::read_to_string(stat).unwrap_or_default();
+        // The state follows the command name, which is in parentheses; a
+        // thread whose stat is gone has exited.
+        let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+        state.is_some_and(|s| !s.starts_with('Z') && !s.starts_with('X'))
+    };
+    match std::fs::read_dir(format!("/proc/{pid}/task")) {
+        Ok(threads) => threads.flatten().any(|t| running(t.path().join("stat"))),
+        Err(_) => running(format!("/proc/{pid}/stat").into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::alive;
+    use std::time::{Duration, Instant};
+
+    /// `ctl stop` returns once the process is gone: not when its main thread
+    /// has exited (the leader then shows `Z`) while another thread still
+    /// runs, as sshtun's worker threads do for a moment at exit.
+    #[test]
+    fn a_process_whose_main_thread_exited_is_alive_until_its_last_thread_is() {
+        let mut child = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import ctypes, threading, time\n\
+                 threading.Thread(target=time.sleep, args=(1.5,)).start()\n\
+                 ctypes.CDLL(None).pthread_exit(None)",
+            ])
+            .spawn()
+            .expect("python3 runs");
+        let pid = child.id() as i32;
+        let leader = format!("/proc/{pid}/stat");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        // Wait until the main thread has exited (the leader is a zombie).
+        while !std::fs::read_to_string(&leader)
+            .unwrap_or_default()
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+        {
+            assert!(Instant::now() < deadline, "the main thread never exited");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let still_sleeping = alive(pid);
+        let status = child.wait().unwrap();
+        assert!(status.success());
+        assert!(
+            still_sleeping,
+            "a process with a thread still running was taken for gone"
+        );
+        assert!(!alive(pid), "a reaped process is alive");
+    }
 }
