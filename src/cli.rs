@@ -5,6 +5,7 @@ use clap::{ArgAction, Parser, Subcommand};
 use clap_complete::engine::ArgValueCompleter;
 
 use crate::spec::{self, ForwardSpec};
+use crate::ssh_config::command_line::CommandLine;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -188,7 +189,7 @@ pub struct RunArgs {
     pub sessions: u16,
 
     /// Channels one SSH session may have open or opening; more connections wait to be accepted (OpenSSH allows 16384)
-    #[arg(long, value_name = "N", default_value_t = crate::session::channels::DEFAULT_MAX_CHANNELS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16_384), help_heading = "Buffering")]
+    #[arg(long, value_name = "N", default_value_t = crate::config::DEFAULT_MAX_CHANNELS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16_384), help_heading = "Buffering")]
     pub max_channels: usize,
 
     #[command(flatten)]
@@ -227,15 +228,40 @@ pub enum Command {
     /// Change a running sshtun: add or cancel a forward, list forwards, stop it
     Ctl(crate::ctl::CtlArgs),
     /// Write the manual pages into a directory (to install them)
-    Man(crate::docs::ManArgs),
+    Man(ManArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell
-    Completions(crate::docs::CompletionsArgs),
+    Completions(CompletionsArgs),
 }
 
 impl Cli {
     /// The destination; clap requires it whenever no subcommand is given.
     pub fn destination(&self) -> &str {
         self.destination.as_deref().unwrap_or_default()
+    }
+
+    /// What the command line says about the connection, typed, for
+    /// [`crate::config`] and `-G` (which never see clap's types).
+    pub fn command_line(&self) -> CommandLine {
+        CommandLine {
+            destination: self.destination().to_string(),
+            options: self.options.clone(),
+            login: self.login.clone(),
+            port: self.port,
+            identity: self.identity.clone(),
+            local: self.local.clone(),
+            remote: self.remote.clone(),
+            dynamic: self.dynamic.clone(),
+            gateway_ports: self.gateway_ports,
+            jump: self.jump.clone(),
+            ipv4: self.ipv4,
+            ipv6: self.ipv6,
+            bind_address: self.bind_address.clone(),
+            compression: self.compression,
+            cipher_spec: self.cipher_spec.clone(),
+            config_file: self.config_file.clone(),
+            stdio_forward: self.stdio_forward.clone(),
+            max_channels: self.run.max_channels,
+        }
     }
 
     /// All forwards in the order ssh would set them up: -L, then -R, then -D.
@@ -247,4 +273,20 @@ impl Cli {
             .cloned()
             .collect()
     }
+}
+
+/// Options of `sshtun man`.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Directory to write the pages into [default: share/man/man1 beside the sshtun binary]
+    #[arg(value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+/// Options of `sshtun completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the script for
+    #[arg(value_name = "SHELL", value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
+    pub shell: String,
 }

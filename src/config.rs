@@ -6,14 +6,37 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::cli::Cli;
 use crate::exit::Failure;
-use crate::forward::permit::RemoteOpen;
-use crate::listen::unix::{self as listen_unix, StreamLocal};
+use crate::permit::RemoteOpen;
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
 use crate::proxy::Proxy;
 use crate::spec::{self, ForwardSpec};
+use crate::ssh_config::command_line::CommandLine;
 use crate::ssh_config::{self, MatchContext};
+
+/// Channels per session: OpenSSH's 16,384 less room for the server's own
+/// channels (listeners for -R, channels whose close is still in flight).
+pub const DEFAULT_MAX_CHANNELS: usize = 15_000;
+
+/// ssh's default StreamLocalBindMask.
+pub const DEFAULT_MASK: u32 = 0o177;
+
+/// How Unix socket listeners are created (StreamLocalBindUnlink/Mask).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLocal {
+    pub unlink: bool,
+    pub mask: u32,
+}
+
+impl Default for StreamLocal {
+    fn default() -> Self {
+        StreamLocal {
+            unlink: false,
+            mask: DEFAULT_MASK,
+        }
+    }
+}
+
 
 /// Keys tried when no IdentityFile is given, strongest first.
 const DEFAULT_IDENTITIES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
@@ -96,12 +119,12 @@ pub fn home_dir() -> Result<PathBuf> {
 impl TunnelConfig {
     /// Resolves a command line, `-o` options and ssh_config files into settings.
     /// Errors are configuration failures.
-    pub fn from_cli(cli: &Cli) -> Result<Self> {
+    pub fn from_command_line(cli: &CommandLine) -> Result<Self> {
         let (options, ctx) = ssh_config::command_line::resolve(cli).context(Failure::Config)?;
         let mut config =
             Self::build(options, &ctx, cli.config_file.as_deref(), 0).context(Failure::Config)?;
         config.stdio_forward = cli.stdio_forward.clone();
-        config.max_channels = cli.run.max_channels;
+        config.max_channels = cli.max_channels;
         Ok(config)
     }
 
@@ -216,7 +239,7 @@ impl TunnelConfig {
             certificate_files,
             stdio_forward: None,
             config_file: config_file.map(str::to_string),
-            max_channels: crate::session::channels::DEFAULT_MAX_CHANNELS,
+            max_channels: DEFAULT_MAX_CHANNELS,
             rekey_limit: options.rekey_limit,
             original_host: ctx.original_host.clone(),
             host,
@@ -249,7 +272,7 @@ impl TunnelConfig {
                 unlink: options.stream_local_bind_unlink.unwrap_or(false),
                 mask: options
                     .stream_local_bind_mask
-                    .unwrap_or(listen_unix::DEFAULT_MASK),
+                    .unwrap_or(DEFAULT_MASK),
             },
             permit_remote_open: RemoteOpen::parse(options.permit_remote_open.as_deref())
                 .map_err(|e| anyhow!(e))?,

@@ -29,13 +29,25 @@ pub enum Failure {
 pub const OK: u8 = 0;
 /// Exit code used by ssh for connection, authentication and host-key failures.
 pub const SSH_FAILURE: u8 = 255;
+/// Exit code of `status`/`ctl`: bad arguments, or several sshtuns run and none was named.
+pub const USAGE: u8 = 2;
+/// Exit code of `status`/`ctl`: no sshtun answers (none running, no such
+/// name, stale socket, timeout).
+pub const NOT_RUNNING: u8 = 5;
+/// Exit code of `ctl`: the running sshtun refused the request (e.g. port in
+/// use, not set up).
+pub const REFUSED: u8 = 6;
+/// Exit code when stdout was closed by its reader (`sshtun status | head -1`,
+/// `sshtun -G host | head -1`): what the shell shows for a program killed by
+/// SIGPIPE, and as quiet.
+pub const BROKEN_PIPE: u8 = 141;
 
 impl Failure {
     /// The exit code for this failure. With `detailed` false, connection,
     /// authentication and host-key failures all give 255, as ssh does.
     pub fn exit_code(self, detailed: bool) -> u8 {
         match (self, detailed) {
-            (Failure::Usage, _) => 2,
+            (Failure::Usage, _) => USAGE,
             (Failure::Config, _) => 3,
             (Failure::Forward, _) => 4,
             (Failure::Interrupted, _) => 130,

@@ -31,6 +31,6 @@ fn main() -> ExitCode {
         Some(Command::Ctl(args)) => ExitCode::from(sshtun::ctl::ctl_main(args)),
         Some(Command::Man(args)) => ExitCode::from(sshtun::docs::man_main(args)),
         Some(Command::Completions(args)) => ExitCode::from(sshtun::docs::completions_main(args)),
-        None => ExitCode::from(sshtun::tunnel::main(cli)),
+        None => ExitCode::from(sshtun::client::main(cli)),
     }
 }

@@ -3,7 +3,7 @@
 //! jump host. A jump host's settings come from ssh_config like any
 //! destination's (its alias picks up its own HostName, User, IdentityFile,
 //! known_hosts...), exactly as ssh's `ssh -W %h:%p jump` would resolve them.
-//! [`crate::transport`] does the connecting.
+//! [`crate::session::transport`] does the connecting.
 
 use anyhow::{Context, Result, anyhow, bail};
 

@@ -5,23 +5,19 @@
 //! closes stdout. The run ends when the server closes the channel. Nothing
 //! but channel data is ever written to stdout; logs go to stderr.
 
-use std::sync::Arc;
 
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 
 use anyhow::{Context, Result, anyhow};
 use tokio::io::{AsyncWrite, Stdin, Stdout, stdin, stdout};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
-use crate::forward::remote::RemoteForwards;
 use crate::ssh_config::jump::parse_hop;
-use crate::transport::DEFAULT_CONNECT_TIMEOUT;
-use crate::{auth, session};
+use crate::session::transport::DEFAULT_CONNECT_TIMEOUT;
+use crate::session;
 
 /// Parses `-W host:port` (IPv6 hosts in brackets).
 pub fn parse_target(s: &str) -> Result<(String, u16), String> {
@@ -47,15 +43,7 @@ pub async fn run(config: &TunnelConfig) -> Result<()> {
             config.forwards.len()
         );
     }
-    let (mut handle, end) = session::connect(
-        config,
-        session::host_key_check(config),
-        Arc::new(RemoteForwards::default()),
-        TaskTracker::new(),
-        CancellationToken::new(),
-    )
-    .await?;
-    auth::authenticate(&mut handle, config).await?;
+    let (handle, end) = session::open(config, None).await?;
     let timeout = config.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
     let channel = tokio::time::timeout(
         timeout,

@@ -282,6 +282,6 @@ fn sshtun_exit_codes() -> Vec<u8> {
     for f in [Usage, Config, Connect, Auth, HostKey, Forward, Interrupted] {
         codes.push(f.exit_code(true));
     }
-    codes.extend([sshtun::ctl::NOT_RUNNING, sshtun::ctl::REFUSED]);
+    codes.extend([sshtun::exit::NOT_RUNNING, sshtun::exit::REFUSED]);
     codes
 }

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 
-use super::{CtlError, NOT_RUNNING, REFUSED, USAGE, Which};
+use super::{CtlError, Which};
+use crate::exit::{NOT_RUNNING, REFUSED, USAGE};
 use crate::control::{self, Request};
 
 /// How long `ctl stop` waits for the process to exit.

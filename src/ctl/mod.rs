@@ -1,7 +1,7 @@
 //! `sshtun status` and `sshtun ctl`: the client side of the control socket.
 //! Which running sshtun a command talks to is decided in [`address`]; the
 //! human tables are in [`table`]. Each failure has its own exit code
-//! ([`NOT_RUNNING`], [`REFUSED`]) so scripts can tell "not running" from "said no".
+//! ([`crate::exit::NOT_RUNNING`], [`crate::exit::REFUSED`]) so scripts can tell "not running" from "said no".
 
 pub mod address;
 pub mod table;
@@ -15,18 +15,7 @@ use crate::control::{self, Request, Response};
 use crate::spec::{self, ForwardSpec};
 use address::{Address, Target};
 
-/// Exit code: the request was carried out.
-pub const OK: u8 = 0;
-/// Exit code: bad arguments, or several sshtuns run and none was named.
-pub const USAGE: u8 = 2;
-/// Exit code: no sshtun answers (none running, no such name, stale socket, timeout).
-pub const NOT_RUNNING: u8 = 5;
-/// Exit code: the running sshtun refused the request (e.g. port in use, not set up).
-pub const REFUSED: u8 = 6;
-
-/// Exit code: stdout was closed by its reader (`sshtun status | head -1`);
-/// what the shell shows for a program killed by SIGPIPE, and as quiet.
-pub const BROKEN_PIPE: u8 = 141;
+use crate::exit::{BROKEN_PIPE, NOT_RUNNING, OK, REFUSED, USAGE};
 
 /// Writes `text` to stdout. A reader that went away ends the command quietly
 /// with [`BROKEN_PIPE`] instead of a panic.

@@ -8,7 +8,8 @@ use anyhow::anyhow;
 use serde_json::Value;
 
 use super::address::{self, Target};
-use super::{CtlError, NOT_RUNNING, StatusArgs, Which};
+use super::{CtlError, StatusArgs, Which};
+use crate::exit::NOT_RUNNING;
 use crate::control::{self, Request};
 
 /// Asks every addressed sshtun for its status and prints it.

@@ -18,23 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 
+use crate::cli::{CompletionsArgs, ManArgs};
 use crate::exit::Failure;
-
-/// Options of `sshtun man`.
-#[derive(Debug, clap::Args)]
-pub struct ManArgs {
-    /// Directory to write the pages into [default: share/man/man1 beside the sshtun binary]
-    #[arg(value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
-    pub dir: Option<PathBuf>,
-}
-
-/// Options of `sshtun completions`.
-#[derive(Debug, clap::Args)]
-pub struct CompletionsArgs {
-    /// The shell to print the script for
-    #[arg(value_name = "SHELL", value_parser = ["bash", "zsh", "fish", "elvish", "powershell"])]
-    pub shell: String,
-}
 
 /// The shells with a checked-in script, and its file name in completions/.
 pub const SHELLS: &[(&str, &str)] = &[
@@ -140,7 +125,7 @@ pub fn completions_main(args: CompletionsArgs) -> u8 {
     let script = completion_script(&args.shell);
     match std::io::stdout().lock().write_all(&script) {
         Ok(()) => 0,
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => crate::ctl::BROKEN_PIPE,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => crate::exit::BROKEN_PIPE,
         Err(e) => {
             crate::logging::say(&format!("sshtun: could not write to stdout: {e}"));
             Failure::Config.exit_code(false)

@@ -1,12 +1,11 @@
 //! Forwards carried over one SSH session: [`local`] (-L), [`remote`] (-R, its
-//! connections served by [`inbound`], reverse SOCKS limited by [`permit`]) and
+//! connections served by [`inbound`], reverse SOCKS limited by [`crate::permit`]) and
 //! [`dynamic`] (-D). Each accepted connection becomes its own SSH channel and
 //! runs in its own task, with a span naming the connection.
 
 pub mod dynamic;
 pub mod inbound;
 pub mod local;
-pub mod permit;
 pub mod remote;
 pub mod set;
 pub mod stats;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, anyhow};
 use tracing::info;
 
-use super::permit::RemoteOpen;
+use crate::permit::RemoteOpen;
 use super::stats::ForwardStats;
 use crate::link::SessionHandle;
 use crate::spec::{Bind, Endpoint, Listen};

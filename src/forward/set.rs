@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::permit::RemoteOpen;
+use crate::permit::RemoteOpen;
 use super::remote::{RemoteForwards, Route, describe_target};
 use super::stats::ForwardStats;
 use crate::config::TunnelConfig;

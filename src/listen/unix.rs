@@ -26,24 +26,7 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::listen::{Accept, UNIX_PEER};
 
-/// ssh's default StreamLocalBindMask.
-pub const DEFAULT_MASK: u32 = 0o177;
-
-/// How Unix socket listeners are created (StreamLocalBindUnlink/Mask).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamLocal {
-    pub unlink: bool,
-    pub mask: u32,
-}
-
-impl Default for StreamLocal {
-    fn default() -> Self {
-        StreamLocal {
-            unlink: false,
-            mask: DEFAULT_MASK,
-        }
-    }
-}
+pub use crate::config::{DEFAULT_MASK, StreamLocal};
 
 /// A bound Unix socket whose file goes away with it.
 pub struct UnixSocketListener {

@@ -24,7 +24,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use russh::keys::PublicKey;
 
-use super::permit::{self, PermitListen, PermitOpen};
+use crate::permit::{self, PermitListen, PermitOpen};
 
 /// One usable line of an authorized_keys file.
 #[derive(Debug, Clone)]

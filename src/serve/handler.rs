@@ -18,7 +18,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::authorized_keys::KeyOptions;
 use super::forward;
-use super::permit::any_allows;
+use crate::permit::any_allows;
 use super::remote::{self, RemoteForwards};
 use super::server::{Shared, Switches};
 use super::startups::Startup;

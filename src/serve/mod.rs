@@ -6,7 +6,7 @@
 //! commands, subsystems, X11 and agent forwarding are refused.
 //!
 //! - [`host_key`] loads or generates the host key; [`authorized_keys`] parses
-//!   keys and their options; [`permit`] decides what may be opened or bound.
+//!   keys and their options; [`crate::permit`] decides what may be opened or bound.
 //! - [`server`] accepts connections and owns each one's lifetime (handshake
 //!   timeout, session limit, shutdown), with [`startups`] limiting the
 //!   unauthenticated ones; [`handler`] answers the SSH requests;
@@ -20,7 +20,6 @@ mod handler;
 pub mod host_key;
 mod kexinit;
 mod listen;
-pub mod permit;
 mod remote;
 mod server;
 pub mod startups;
@@ -35,9 +34,10 @@ use clap::ArgAction;
 use russh::keys::PrivateKey;
 use tokio_util::sync::CancellationToken;
 
-use crate::exit::{self, Failure};
+use crate::exit::Failure;
+use crate::process;
 use authorized_keys::AuthorizedKeys;
-use permit::{PermitListen, PermitOpen};
+use crate::permit::{PermitListen, PermitOpen};
 use startups::{MaxStartups, PerSource};
 
 pub use server::run;
@@ -204,25 +204,12 @@ impl ServeConfig {
 /// shutdown on SIGINT/SIGTERM, 3 for an unusable host key or authorized
 /// keys file, 255 when the server cannot start otherwise (e.g. bind).
 pub fn main(args: ServeArgs) -> u8 {
-    let logging = crate::tunnel::init_logging(args.verbose, args.quiet, args.log_file.as_deref());
+    let logging = process::init_logging(args.verbose, args.quiet, args.log_file.as_deref());
     if let Err(e) = logging {
-        crate::logging::say(&format!("sshtun: {e:#}"));
-        return exit::code_for(&e, false);
+        return process::early_failure(&e, false);
     }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            crate::logging::say(&format!("sshtun: cannot start the async runtime: {e}"));
-            return exit::SSH_FAILURE;
-        }
-    };
-    let code = match runtime.block_on(serve(args)) {
-        Ok(()) => exit::OK,
-        Err(err) => {
-            crate::logging::say(&format!("sshtun: {err:#}"));
-            exit::code_for(&err, false)
-        }
-    };
+    let result = process::block_on(process::threaded_runtime(), serve(args));
+    let (code, _) = process::outcome(&result, false);
     crate::logging::finish();
     code
 }

@@ -17,9 +17,7 @@ use tokio::sync::Notify;
 
 use crate::bridge::SessionLoad;
 
-/// Channels per session: OpenSSH's 16,384 less room for the server's own
-/// channels (listeners for -R, channels whose close is still in flight).
-pub const DEFAULT_MAX_CHANNELS: usize = 15_000;
+pub use crate::config::DEFAULT_MAX_CHANNELS;
 /// Open failures whose text is kept for the openers that wait for it.
 const KEPT_FAILURES: usize = 64;
 /// How long an opener waits for the text of its failure.

@@ -9,12 +9,11 @@ use anyhow::{Context, Result, bail};
 use russh::client::{self, ChannelOpenHandle, Msg, Session};
 use russh::keys::{PublicKey, PublicKeyOrCertificate};
 use russh::{Channel, ChannelOpenFailure};
-use tokio_util::sync::{CancellationToken, DropGuard};
-use tokio_util::task::TaskTracker;
+use tokio_util::sync::DropGuard;
 use tracing::{Instrument, debug, info_span, warn};
 
-use super::{HostKeyCheck, SessionEnd};
-use crate::forward::remote::{RemoteForwards, Route};
+use super::{HostKeyCheck, Inbound, SessionEnd};
+use crate::forward::remote::Route;
 use crate::known_hosts::{self, HostKeyPolicy};
 
 /// russh callbacks for one session.
@@ -22,9 +21,8 @@ pub struct ClientHandler {
     pub(super) host_key_check: HostKeyCheck,
     /// Where `@cert-authority` lines are looked up, for which host and port.
     pub(super) authorities: Arc<(HostKeyPolicy, String, u16)>,
-    pub(super) remote_forwards: Arc<RemoteForwards>,
-    pub(super) tasks: TaskTracker,
-    pub(super) shutdown: CancellationToken,
+    /// None: every forwarded connection is refused.
+    pub(super) inbound: Option<Inbound>,
     pub(super) end: SessionEnd,
     pub(super) first_kex_done: bool,
     pub(super) _closed: DropGuard,
@@ -117,10 +115,12 @@ impl client::Handler for ClientHandler {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        let Some(route) = self
-            .remote_forwards
-            .route_for(connected_address, connected_port)
-        else {
+        let route = self.inbound.as_ref().and_then(|inbound| {
+            inbound
+                .forwards
+                .route_for(connected_address, connected_port)
+        });
+        let Some(route) = route else {
             warn!(
                 "refused a forwarded connection for {connected_address}:{connected_port}: no remote forward was requested for it"
             );
@@ -141,7 +141,9 @@ impl client::Handler for ClientHandler {
         reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<()> {
-        let Some(route) = self.remote_forwards.route_for_path(socket_path) else {
+        let route = (self.inbound.as_ref())
+            .and_then(|inbound| inbound.forwards.route_for_path(socket_path));
+        let Some(route) = route else {
             return refuse(reply, &format!("forwarded-streamlocal for {socket_path}")).await;
         };
         self.serve_forwarded(channel, reply, route, socket_path.to_string())
@@ -259,10 +261,17 @@ impl ClientHandler {
             reply.reject(ChannelOpenFailure::ResourceShortage).await;
             return;
         };
-        let shutdown = self.shutdown.clone();
-        self.tasks.spawn(
-            crate::forward::inbound::serve_connection(channel, reply, route, shutdown, lease)
-                .instrument(span),
+        // Only called with a route, which only an Inbound gives.
+        let Some(inbound) = &self.inbound else { return };
+        inbound.tasks.spawn(
+            crate::forward::inbound::serve_connection(
+                channel,
+                reply,
+                route,
+                inbound.shutdown.clone(),
+                lease,
+            )
+            .instrument(span),
         );
     }
 }

@@ -1,7 +1,11 @@
-//! The SSH session: the transport ([`crate::transport`]), the SSH handshake
-//! with a timeout, and host-key verification; [`handler`] is the russh client
-//! handler that refuses every channel the server opens unless it belongs to a
-//! remote forward we asked for.
+//! The SSH session, opened in one place ([`open`]) for the tunnel's sessions,
+//! each jump hop and `-W`: the [`transport`] (TCP, a ProxyCommand, or a
+//! channel through a jump host, itself a session: the one loop this module
+//! has by design), the SSH handshake with a timeout, host-key verification
+//! through [`crate::known_hosts`], then [`auth`]. [`handler`] is the russh
+//! client handler; it refuses every channel the server opens unless it
+//! belongs to a remote forward we asked for (the session's callback into
+//! [`crate::forward::remote`]'s routing, the other loop by design).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -78,8 +82,10 @@ impl SessionEnd {
     }
 }
 
+pub mod auth;
 pub mod channels;
 mod handler;
+pub mod transport;
 pub mod window;
 
 pub use channels::ChannelBudget;
@@ -112,7 +118,7 @@ fn russh_config(config: &TunnelConfig) -> Result<client::Config> {
 
 /// The host-key check `config` asks for: its known_hosts files and
 /// StrictHostKeyChecking, for its host and port.
-pub fn host_key_check(config: &TunnelConfig) -> HostKeyCheck {
+fn host_key_check(config: &TunnelConfig) -> HostKeyCheck {
     let policy = HostKeyPolicy::for_config(config);
     let (host, port) = (config.host.clone(), config.port);
     Arc::new(move |key| known_hosts::verify(&policy, &host, port, key))
@@ -128,15 +134,35 @@ fn with_failure(err: anyhow::Error, failure: Failure) -> anyhow::Error {
     }
 }
 
+/// Where a session sends the connections the server forwards back (-R): the
+/// tunnel's table of listeners, and the tasks and shutdown they run under. A
+/// session without one (a jump hop, `-W`) refuses them all.
+#[derive(Clone)]
+pub struct Inbound {
+    pub forwards: Arc<RemoteForwards>,
+    pub tasks: TaskTracker,
+    pub shutdown: CancellationToken,
+}
+
+/// Opens an authenticated session to `config`'s server: the transport, the
+/// handshake with the host key verified as `config` says, then user
+/// authentication. The one way sshtun opens a session.
+pub async fn open(
+    config: &TunnelConfig,
+    inbound: Option<Inbound>,
+) -> Result<(Handle<ClientHandler>, SessionEnd)> {
+    let (mut handle, end) = handshake(config, host_key_check(config), inbound).await?;
+    auth::authenticate(&mut handle, config).await?;
+    Ok((handle, end))
+}
+
 /// Connects and completes the key exchange, verifying the host key.
-pub async fn connect(
+async fn handshake(
     config: &TunnelConfig,
     host_key_check: HostKeyCheck,
-    remote_forwards: Arc<RemoteForwards>,
-    tasks: TaskTracker,
-    shutdown: CancellationToken,
+    inbound: Option<Inbound>,
 ) -> Result<(Handle<ClientHandler>, SessionEnd)> {
-    let stream = crate::transport::connect(config)
+    let stream = transport::connect(config)
         .await
         .map_err(|e| with_failure(e, Failure::Connect))?;
     let end = SessionEnd::new(config.max_channels);
@@ -156,9 +182,7 @@ pub async fn connect(
             config.host.clone(),
             config.port,
         )),
-        remote_forwards,
-        tasks,
-        shutdown,
+        inbound,
         _closed: end.closed.clone().drop_guard(),
         end: end.clone(),
         first_kex_done: false,

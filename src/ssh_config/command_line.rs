@@ -1,20 +1,94 @@
-//! From a parsed command line to resolved [`Options`]: command-line values
-//! first (first value wins), then the configuration files.
+//! From a command line to resolved [`Options`]: command-line values first
+//! (first value wins), then the configuration files. The command line comes
+//! typed ([`CommandLine`]): from ssh's flags (`crate::cli`) or from a tunnel
+//! of `up`'s file, never re-parsed.
 
 use anyhow::{Result, anyhow};
 
 use super::{ConfigFiles, MatchContext, load, tokens};
-use crate::cli::Cli;
 use crate::options::Options;
-use crate::spec;
+use crate::spec::{self, ForwardSpec};
+
+/// What a command line says about one connection.
+#[derive(Debug, Clone)]
+pub struct CommandLine {
+    /// `[user@]host[:port]` or `ssh://...`, or an alias of ssh_config.
+    pub destination: String,
+    /// `-o` options in ssh_config syntax, in order.
+    pub options: Vec<String>,
+    /// `-l`, `-p`, `-i`.
+    pub login: Option<String>,
+    pub port: Option<u16>,
+    pub identity: Vec<String>,
+    /// `-L`, `-R`, `-D`.
+    pub local: Vec<ForwardSpec>,
+    pub remote: Vec<ForwardSpec>,
+    pub dynamic: Vec<ForwardSpec>,
+    /// `-g`, `-J`, `-4`, `-6`, `-b`, `-C`, `-c`.
+    pub gateway_ports: bool,
+    pub jump: Option<String>,
+    pub ipv4: bool,
+    pub ipv6: bool,
+    pub bind_address: Option<String>,
+    pub compression: bool,
+    pub cipher_spec: Option<String>,
+    /// `-F`.
+    pub config_file: Option<String>,
+    /// `-W host:port`.
+    pub stdio_forward: Option<(String, u16)>,
+    /// `--max-channels`.
+    pub max_channels: usize,
+}
+
+impl CommandLine {
+    /// A command line naming only `destination`, everything else at its default.
+    pub fn new(destination: &str) -> Self {
+        CommandLine {
+            destination: destination.to_string(),
+            options: Vec::new(),
+            login: None,
+            port: None,
+            identity: Vec::new(),
+            local: Vec::new(),
+            remote: Vec::new(),
+            dynamic: Vec::new(),
+            gateway_ports: false,
+            jump: None,
+            ipv4: false,
+            ipv6: false,
+            bind_address: None,
+            compression: false,
+            cipher_spec: None,
+            config_file: None,
+            stdio_forward: None,
+            max_channels: crate::config::DEFAULT_MAX_CHANNELS,
+        }
+    }
+
+    /// Adds a forward to the list of its kind.
+    pub fn push_forward(&mut self, forward: ForwardSpec) {
+        match forward {
+            ForwardSpec::Local { .. } => self.local.push(forward),
+            ForwardSpec::Remote { .. } => self.remote.push(forward),
+            ForwardSpec::Dynamic { .. } => self.dynamic.push(forward),
+        }
+    }
+
+    /// All forwards in the order ssh would set them up: -L, then -R, then -D.
+    pub fn forwards(&self) -> Vec<ForwardSpec> {
+        (self.local.iter().chain(&self.remote).chain(&self.dynamic))
+            .cloned()
+            .collect()
+    }
+}
 
 /// The command line's own values. ssh applies flags in argument order, which
 /// clap does not keep, so: for single values `-o` wins (it usually comes
 /// first), then `-l`/`-p`, then the user and port in the destination (ssh
 /// lets both `-o` and `-l` override `user@`); list values (`-i`, `-L`, `-R`,
 /// `-D`) come before the `-o` ones, and `-i` is tilde-expanded as ssh does.
-pub fn options(cli: &Cli, ctx: &MatchContext) -> Result<Options> {
-    let dest = spec::parse_destination(cli.destination()).map_err(|e| anyhow!(e))?;
+pub fn options(cli: &CommandLine, ctx: &MatchContext) -> Result<Options> {
+    let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
     let mut options = Options::default();
     for arg in &cli.options {
         options
@@ -76,7 +150,7 @@ fn check_names(options: &Options) -> Result<()> {
 
 /// The connection flags as the ssh_config keywords they stand for (applied
 /// after `-o`, so `-o` wins as it usually comes first on ssh's command line).
-fn flag_options(cli: &Cli) -> Vec<(&'static str, String)> {
+fn flag_options(cli: &CommandLine) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Some(jump) = &cli.jump {
         out.push(("ProxyJump", jump.clone()));
@@ -101,8 +175,8 @@ fn flag_options(cli: &Cli) -> Vec<(&'static str, String)> {
 
 /// Everything `-G` prints and a connection uses: the command line, then the
 /// files `-F` selects (or the default ones), resolved.
-pub fn resolve(cli: &Cli) -> Result<(Options, MatchContext)> {
-    let dest = spec::parse_destination(cli.destination()).map_err(|e| anyhow!(e))?;
+pub fn resolve(cli: &CommandLine) -> Result<(Options, MatchContext)> {
+    let dest = spec::parse_destination(&cli.destination).map_err(|e| anyhow!(e))?;
     let ctx = MatchContext::from_env(&dest.host)?;
     let mut options = options(cli, &ctx)?;
     let files = ConfigFiles::from_flag(cli.config_file.as_deref(), &ctx.home);
@@ -123,12 +197,14 @@ pub fn resolve(cli: &Cli) -> Result<(Options, MatchContext)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::Cli;
     use clap::Parser;
     use std::path::PathBuf;
 
     fn options_for(args: &[&str]) -> Options {
-        let cli =
-            Cli::try_parse_from(std::iter::once("sshtun").chain(args.iter().copied())).unwrap();
+        let cli = Cli::try_parse_from(std::iter::once("sshtun").chain(args.iter().copied()))
+            .unwrap()
+            .command_line();
         let ctx = MatchContext {
             original_host: "h".into(),
             local_user: "alice".into(),

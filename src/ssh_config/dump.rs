@@ -11,7 +11,7 @@ use super::algorithms::{
     self, DEFAULT_HOST_KEY_ALGORITHMS, DEFAULT_KEX, DEFAULT_MACS,
 };
 use super::{MatchContext, command_line, jump};
-use crate::cli::Cli;
+use super::command_line::CommandLine;
 use crate::exit::Failure;
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
 use crate::spec::{Bind, Endpoint, ForwardSpec, Listen};
@@ -29,7 +29,7 @@ pub const DEFAULT_IDENTITY_FILES: &[&str] = &[
 
 /// Resolves the command line and its config files and prints the result on
 /// stdout. This is all `-G` does; it never connects.
-pub fn print_config(cli: &Cli) -> Result<()> {
+pub fn print_config(cli: &CommandLine) -> Result<()> {
     let (options, ctx) = command_line::resolve(cli).context(Failure::Config)?;
     let text = render(&options, &ctx).context(Failure::Config)?;
     std::io::stdout()

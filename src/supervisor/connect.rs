@@ -8,7 +8,6 @@ use anyhow::{Result, anyhow};
 use tokio::sync::{oneshot, watch};
 
 use super::{Backoff, Tunnel};
-use crate::auth;
 use crate::events::Event;
 use crate::exit::Failure;
 use crate::link::{LiveSession, SessionHandle};
@@ -99,16 +98,12 @@ impl Tunnel {
     /// Every session routes forwarded connections through the tunnel's one
     /// table of -R listeners (each -R lives on one of them).
     async fn connect_once(&self, slot: usize) -> Result<(SessionHandle, SessionEnd)> {
-        let check = session::host_key_check(&self.config);
-        let (mut handle, end) = session::connect(
-            &self.config,
-            check,
-            self.remote.clone(),
-            self.tasks.clone(),
-            self.shutdown.clone(),
-        )
-        .await?;
-        auth::authenticate(&mut handle, &self.config).await?;
+        let inbound = session::Inbound {
+            forwards: self.remote.clone(),
+            tasks: self.tasks.clone(),
+            shutdown: self.shutdown.clone(),
+        };
+        let (handle, end) = session::open(&self.config, Some(inbound)).await?;
         self.events.emit(Event::Connected {
             tunnel: self.name.clone(),
             host: self.config.host.clone(),

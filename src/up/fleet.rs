@@ -17,7 +17,7 @@ use super::resolve;
 use crate::control::Registry;
 use crate::events::Events;
 use crate::supervisor::Tunnel;
-use crate::tunnel::{SHUTDOWN_GRACE, drain};
+use crate::process::{SHUTDOWN_GRACE, drain};
 
 /// A tunnel's run ended: its name, which start of it, and how.
 pub type Finished = (String, u64, anyhow::Result<()>);

@@ -19,9 +19,8 @@ pub mod notify;
 pub mod resolve;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
@@ -29,7 +28,8 @@ use tracing::{error, info};
 use crate::control::Registry;
 use crate::control::open::{Wanted, open};
 use crate::events::{Event, Events};
-use crate::exit::{self, Failure};
+use crate::exit::Failure;
+use crate::process;
 use file::TunnelDef;
 use fleet::Fleet;
 
@@ -82,35 +82,18 @@ pub struct UpArgs {
 
 /// Runs `sshtun up` and returns the exit code.
 pub fn main(args: UpArgs) -> u8 {
-    let logging = crate::tunnel::init_logging(args.verbose, args.quiet, args.log_file.as_deref());
+    let detailed = args.detailed_exit_codes;
+    let logging = process::init_logging(args.verbose, args.quiet, args.log_file.as_deref());
     if let Err(e) = logging {
-        crate::logging::say(&format!("sshtun: {e:#}"));
-        return exit::code_for(&e, args.detailed_exit_codes);
+        return process::early_failure(&e, detailed);
     }
     let ready = match args.ready_fd.map(crate::events::ready_file).transpose() {
         Ok(ready) => ready,
-        Err(e) => {
-            crate::logging::say(&format!("sshtun: {e:#}"));
-            return exit::code_for(&e.context(Failure::Usage), args.detailed_exit_codes);
-        }
+        Err(e) => return process::early_failure(&e.context(Failure::Usage), detailed),
     };
     let events = Events::new(args.json, ready);
-    let result = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => {
-            let result = runtime.block_on(run(&args, events.clone()));
-            runtime.shutdown_timeout(Duration::from_millis(100));
-            result
-        }
-        Err(e) => Err(anyhow!(e).context("cannot start the async runtime")),
-    };
-    let (code, error) = match result {
-        Ok(()) => (exit::OK, None),
-        Err(err) => {
-            crate::logging::say(&format!("sshtun: {err:#}"));
-            let code = exit::code_for(&err, args.detailed_exit_codes);
-            (code, Some(format!("{err:#}")))
-        }
-    };
+    let result = process::block_on(process::threaded_runtime(), run(&args, events.clone()));
+    let (code, error) = process::outcome(&result, detailed);
     events.emit(Event::Exit { code, error });
     crate::logging::finish();
     code
@@ -129,7 +112,7 @@ fn load(path: &std::path::Path, names: &[String]) -> Result<Vec<TunnelDef>> {
 }
 
 async fn run(args: &UpArgs, events: Events) -> Result<()> {
-    let mut stop = crate::tunnel::StopSignals::new()?;
+    let mut stop = process::StopSignals::new()?;
     let mut hangup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
     let path = match &args.config {
         Some(path) => path.clone(),
@@ -151,7 +134,7 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
     // Held until run returns: the socket file goes on every way out.
     let (_socket, _) = open(wanted, registry.clone(), root.clone()).await?;
     let kicked = registry.clone();
-    crate::tunnel::on_sigusr1(move || {
+    process::on_sigusr1(move || {
         for tunnel in kicked.tunnels() {
             tunnel.reconnect_now();
         }

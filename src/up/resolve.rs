@@ -3,41 +3,26 @@
 //! ~/.ssh/config and /etc/ssh/ssh_config for the destination, which may be an
 //! alias there).
 
-use anyhow::{Context, Result, anyhow};
-use clap::Parser;
+use anyhow::{Context, Result};
 
 use super::file::TunnelDef;
-use crate::cli::Cli;
 use crate::config::TunnelConfig;
-use crate::exit::Failure;
-use crate::spec::ForwardSpec;
+use crate::ssh_config::command_line::CommandLine;
 use crate::supervisor::RetryPolicy;
 
 /// The command line `sshtun -o OPT... DESTINATION` with the tunnel's forwards.
-pub fn command_line(def: &TunnelDef) -> Result<Cli> {
-    let mut args = vec!["sshtun".to_string()];
-    for option in &def.options {
-        args.push("-o".into());
-        args.push(option.clone());
-    }
-    args.push("--".into());
-    args.push(def.destination.clone());
-    let mut cli = Cli::try_parse_from(&args).map_err(|e| anyhow!("{}", e.render()))?;
+pub fn command_line(def: &TunnelDef) -> CommandLine {
+    let mut line = CommandLine::new(&def.destination);
+    line.options = def.options.clone();
     for forward in &def.forwards {
-        match forward {
-            ForwardSpec::Local { .. } => cli.local.push(forward.clone()),
-            ForwardSpec::Remote { .. } => cli.remote.push(forward.clone()),
-            ForwardSpec::Dynamic { .. } => cli.dynamic.push(forward.clone()),
-        }
+        line.push_forward(forward.clone());
     }
-    Ok(cli)
+    line
 }
 
 /// Resolves one tunnel; errors name it and its line in the file.
 pub fn config_for(def: &TunnelDef) -> Result<TunnelConfig> {
-    command_line(def)
-        .context(Failure::Config)
-        .and_then(|cli| TunnelConfig::from_cli(&cli))
+    TunnelConfig::from_command_line(&command_line(def))
         .with_context(|| format!("tunnel '{}' (line {})", def.name, def.line))
 }
 
@@ -62,8 +47,8 @@ forwards = ["-D 1080", "-L 8080:db:80"]
 options = ["ServerAliveInterval=7", "ServerAliveCountMax 5", "Port=9"]
 "#;
         let def = super::super::file::parse(text, "t.toml").unwrap().remove(0);
-        let cli = command_line(&def).unwrap();
-        assert_eq!(cli.destination(), "ssh://carol@127.0.0.1:2201");
+        let cli = command_line(&def);
+        assert_eq!(cli.destination, "ssh://carol@127.0.0.1:2201");
         let forwards: Vec<String> = cli.forwards().iter().map(|f| f.to_string()).collect();
         assert_eq!(forwards, ["-L 8080:db:80", "-D 1080"]);
         assert_eq!(cli.options.len(), 3);
@@ -72,6 +57,6 @@ options = ["ServerAliveInterval=7", "ServerAliveCountMax 5", "Port=9"]
             destination: "up".into(),
             ..def
         };
-        assert_eq!(command_line(&up).unwrap().destination(), "up");
+        assert_eq!(command_line(&up).destination, "up");
     }
 }

@@ -1,29 +1,20 @@
-//! One invocation end to end: resolve settings, connect, set up every forward,
-//! report ready, then wait for a signal or the end of the session.
-
-use std::time::Duration;
+//! The client: one `sshtun [options] destination` invocation end to end:
+//! resolve settings, connect, set up every forward, report ready, then wait
+//! for a signal or the end of the session (or `-G`, or `-W`).
 
 use anyhow::{Context, Result, anyhow};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::cli::{Cli, RunArgs};
 use crate::config::TunnelConfig;
 use crate::control::Registry;
 use crate::control::open::{Wanted, open};
 use crate::events::{Event, Events};
-use crate::exit::{self, Failure};
+use crate::exit::Failure;
+use crate::process::{self, SHUTDOWN_GRACE, StopSignals, drain, on_sigusr1};
 use crate::supervisor::{RetryPolicy, Tunnel};
-
-/// How long open connections may finish after SIGINT/SIGTERM.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// Sets up the human log (see [`crate::logging`]); a log file that cannot
-/// be opened is a configuration error.
-pub fn init_logging(verbose: u8, quiet: bool, file: Option<&std::path::Path>) -> Result<()> {
-    crate::logging::init(verbose, quiet, file).context(Failure::Config)
-}
 
 /// Runs the command line and returns the process exit code. Never panics on a
 /// failed run: every error becomes one line on stderr and an exit code.
@@ -32,11 +23,10 @@ pub fn main(cli: Cli) -> u8 {
     let logging = if cli.syslog {
         crate::logging::init_syslog(cli.verbose, cli.quiet).context(Failure::Config)
     } else {
-        init_logging(cli.verbose, cli.quiet, cli.log_file.as_deref())
+        process::init_logging(cli.verbose, cli.quiet, cli.log_file.as_deref())
     };
     if let Err(e) = logging.and_then(|()| stdin_null(cli.stdin_null)) {
-        crate::logging::say(&format!("sshtun: {e:#}"));
-        return exit::code_for(&e, detailed);
+        return process::early_failure(&e, detailed);
     }
     if cli.background && !cli.print_config {
         // The child -f starts has both the marker and the pipe; it runs on.
@@ -51,29 +41,11 @@ pub fn main(cli: Cli) -> u8 {
     }
     let events = match events_for(&cli.run, cli.background) {
         Ok(events) => events,
-        Err(e) => {
-            crate::logging::say(&format!("sshtun: {e:#}"));
-            return exit::code_for(&e, detailed);
-        }
+        Err(e) => return process::early_failure(&e, detailed),
     };
-    let result = match runtime_for(cli.run.sessions) {
-        Ok(runtime) => {
-            let result = runtime.block_on(run(cli, events.clone()));
-            // Tasks still blocked on the terminal or the network must not hold the exit.
-            runtime.shutdown_timeout(Duration::from_millis(100));
-            result
-        }
-        Err(e) => Err(anyhow!(e).context("cannot start the async runtime")),
-    };
-    let (code, error) = match result {
-        Ok(()) => (exit::OK, None),
-        // `sshtun -G host | head -1`: the reader is done; end quietly, as ctl does.
-        Err(err) if stdout_closed(&err) => (crate::ctl::BROKEN_PIPE, None),
-        Err(err) => {
-            crate::logging::say(&format!("sshtun: {err:#}"));
-            (exit::code_for(&err, detailed), Some(format!("{err:#}")))
-        }
-    };
+    let runtime = runtime_for(cli.run.sessions);
+    let result = process::block_on(runtime, run(cli, events.clone()));
+    let (code, error) = process::outcome(&result, detailed);
     events.emit(Event::Exit { code, error });
     crate::logging::finish();
     code
@@ -88,15 +60,6 @@ fn stdin_null(wanted: bool) -> Result<()> {
     crate::sys::dup_onto(&null, 0).map_err(|e| anyhow!(e).context("-n: dup2"))
 }
 
-/// Whether `err` comes from writing to a stdout whose reader went away.
-fn stdout_closed(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
-    })
-}
-
 /// The event sinks `--json` and `--ready-fd` ask for.
 fn events_for(run: &RunArgs, background: bool) -> Result<Events> {
     let ready = match run.ready_fd {
@@ -106,49 +69,11 @@ fn events_for(run: &RunArgs, background: bool) -> Result<Events> {
     Ok(Events::detaching(run.json, ready, background))
 }
 
-/// Calls `reconnect` on every SIGUSR1 (autossh's "reconnect now").
-pub fn on_sigusr1(reconnect: impl Fn() + Send + 'static) -> Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut usr1 = signal(SignalKind::user_defined1()).context("cannot watch SIGUSR1")?;
-    tokio::spawn(async move {
-        while usr1.recv().await.is_some() {
-            info!("SIGUSR1 received, reconnecting now");
-            reconnect();
-        }
-    });
-    Ok(())
-}
-
-/// SIGINT and SIGTERM, watched from the moment this is made (before that,
-/// either would kill the process without removing its socket file).
-pub struct StopSignals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    pub fn new() -> Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(StopSignals {
-            interrupt: signal(SignalKind::interrupt()).context("cannot watch SIGINT")?,
-            terminate: signal(SignalKind::terminate()).context("cannot watch SIGTERM")?,
-        })
-    }
-
-    /// Resolves with the signal's name when SIGINT or SIGTERM arrives.
-    pub async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.interrupt.recv() => "SIGINT",
-            _ = self.terminate.recv() => "SIGTERM",
-        }
-    }
-}
-
 async fn run(cli: Cli, events: Events) -> Result<()> {
     if cli.print_config {
-        return crate::ssh_config::dump::print_config(&cli); // -G
+        return crate::ssh_config::dump::print_config(&cli.command_line()); // -G
     }
-    let config = TunnelConfig::from_cli(&cli)?;
+    let config = TunnelConfig::from_command_line(&cli.command_line())?;
     if config.stdio_forward.is_some() {
         return crate::stdio::run(&config).await; // -W
     }
@@ -238,21 +163,5 @@ fn runtime_for(sessions: u16) -> std::io::Result<tokio::runtime::Runtime> {
             .worker_threads(usize::from(sessions))
             .enable_all()
             .build()
-    }
-}
-
-/// Closes `tasks` and waits for them until `deadline` (the grace period after
-/// their shutdown token was cancelled); whatever is still busy then is left to
-/// be dropped with the runtime.
-pub async fn drain(tasks: &TaskTracker, deadline: tokio::time::Instant) {
-    tasks.close();
-    if tokio::time::timeout_at(deadline, tasks.wait())
-        .await
-        .is_err()
-    {
-        warn!(
-            "{} task(s) still busy after the {SHUTDOWN_GRACE:?} grace period; closing them",
-            tasks.len()
-        );
     }
 }

@@ -3,7 +3,7 @@
 //! default), `none`, or `host:port` entries with `*` for any host or any port;
 //! names are compared as written, without lookups, as ssh does.
 
-use crate::serve::permit::PermitOpen;
+use super::PermitOpen;
 
 /// A parsed PermitRemoteOpen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

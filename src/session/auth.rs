@@ -4,9 +4,7 @@
 //! a failure says why. Secrets are never logged. The agent part is in [`agent`]; a key file's user
 //! certificates ([`cert`]) are offered before the plain key.
 
-#[path = "auth_agent.rs"]
 mod agent;
-#[path = "auth_cert.rs"]
 mod cert;
 
 use std::os::unix::fs::PermissionsExt;
@@ -23,7 +21,7 @@ use crate::config::TunnelConfig;
 use crate::exit::Failure;
 use crate::prompt;
 use crate::sanitize;
-use crate::session::ClientHandler;
+use super::ClientHandler;
 
 /// What happened along the way, for a useful message if nothing works.
 struct Attempt<'a> {

@@ -8,20 +8,16 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpSocket, TcpStream};
-use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::debug;
 
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
-use crate::forward::remote::RemoteForwards;
 use crate::options::AddressFamily;
 use crate::proxy::Proxy;
 use crate::session;
@@ -183,16 +179,7 @@ async fn through_jump_host(hop: &TunnelConfig, target: &TunnelConfig) -> Result<
         target.address(),
         hop.address()
     );
-    let (mut handle, _end) = session::connect(
-        hop,
-        session::host_key_check(hop),
-        Arc::new(RemoteForwards::default()),
-        TaskTracker::new(),
-        CancellationToken::new(),
-    )
-    .await
-    .with_context(|| format!("jump host {}", hop.address()))?;
-    crate::auth::authenticate(&mut handle, hop)
+    let (handle, _end) = session::open(hop, None)
         .await
         .with_context(|| format!("jump host {}", hop.address()))?;
     let timeout = connect_timeout(hop);

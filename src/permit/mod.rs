@@ -1,6 +1,12 @@
-//! What a client may reach and where it may listen: `permitopen`/`--permit-open`
-//! (`host:port`), `permitlisten`/`--permit-listen` (`[addr:]port`), each with
-//! `*` for any host or any port, and the `from="pattern-list"` address match.
+//! Permission lists, shared by the client and `serve`: what a client of
+//! `serve` may reach and where it may listen (`permitopen`/`--permit-open`,
+//! `host:port`; `permitlisten`/`--permit-listen`, `[addr:]port`), each with
+//! `*` for any host or any port, and the `from="pattern-list"` address
+//! match; and the client's PermitRemoteOpen ([`RemoteOpen`]).
+
+mod remote_open;
+
+pub use remote_open::RemoteOpen;
 
 use std::net::IpAddr;
 
@@ -171,5 +177,4 @@ fn normalise(host: &str) -> String {
 }
 
 #[cfg(test)]
-#[path = "permit_tests.rs"]
 mod tests;
