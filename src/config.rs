@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 
 use crate::exit::Failure;
-use crate::permit::RemoteOpen;
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
+use crate::permit::RemoteOpen;
 use crate::proxy::Proxy;
 use crate::spec::{self, ForwardSpec};
 use crate::ssh_config::command_line::CommandLine;
@@ -36,7 +36,6 @@ impl Default for StreamLocal {
         }
     }
 }
-
 
 /// Keys tried when no IdentityFile is given, strongest first.
 const DEFAULT_IDENTITIES: [&str; 3] = ["id_ed25519", "id_ecdsa", "id_rsa"];
@@ -270,9 +269,7 @@ impl TunnelConfig {
             forwards,
             stream_local: StreamLocal {
                 unlink: options.stream_local_bind_unlink.unwrap_or(false),
-                mask: options
-                    .stream_local_bind_mask
-                    .unwrap_or(DEFAULT_MASK),
+                mask: options.stream_local_bind_mask.unwrap_or(DEFAULT_MASK),
             },
             permit_remote_open: RemoteOpen::parse(options.permit_remote_open.as_deref())
                 .map_err(|e| anyhow!(e))?,

@@ -31,7 +31,7 @@
 //!   (-L), [`forward::remote`] (-R, whose connections the session hands back:
 //!   the session's callback into -R routing, the other loop by design) and
 //!   [`forward::dynamic`] (-D). A dynamic listener's front end,
-//!   [`proxy_front`], speaks SOCKS ([`socks`], [`socks4`], [`socks5_auth`])
+//!   [`proxy_front`], speaks SOCKS ([`socks`], [`socks4`], [`socks::auth`])
 //!   and HTTP ([`proxy_http`], [`proxy_http_response`]) on one port, with
 //!   logins ([`proxy_auth`]) and destination rules ([`proxy_rules`]), set by
 //!   [`proxy_settings`]. [`listen`] binds the listeners (TCP, and Unix-domain
@@ -92,7 +92,6 @@ pub mod serve;
 pub mod session;
 pub mod socks;
 pub mod socks4;
-pub mod socks5_auth;
 pub mod spec;
 pub mod ssh_config;
 pub mod stdio;

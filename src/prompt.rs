@@ -115,7 +115,11 @@ mod tests {
         assert_eq!(answer(" YES ", Some(fp)), Some(true));
         assert_eq!(answer("no", Some(fp)), Some(false));
         assert_eq!(answer(&format!("  {fp}\t"), Some(fp)), Some(true));
-        assert_eq!(answer(&fp.to_lowercase(), Some(fp)), None, "base64 is case-sensitive");
+        assert_eq!(
+            answer(&fp.to_lowercase(), Some(fp)),
+            None,
+            "base64 is case-sensitive"
+        );
         assert_eq!(answer("SHA256:AAAA", Some(fp)), None);
         assert_eq!(answer(fp, None), None);
         assert_eq!(answer("y", Some(fp)), None);

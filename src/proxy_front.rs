@@ -13,7 +13,6 @@
 //! The caller opens the target and answers with [`Request::succeed`] or
 //! [`Request::fail`], so success is reported only once the target is open.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
@@ -21,9 +20,8 @@ use fast_socks5::ReplyError;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::time::{Instant, timeout_at};
 
-use crate::proxy_auth::{Credentials, Refused, parse_basic};
+use crate::proxy_auth::{Refused, parse_basic};
 use crate::proxy_http::{self, HttpRequest};
-use crate::proxy_rules::Rules;
 use crate::socks::{self, ClientLeft};
 
 pub use crate::socks::HANDSHAKE_TIMEOUT;
@@ -37,14 +35,7 @@ const PEEK_BUFFER: usize = 512;
 const LINGER: Duration = Duration::from_secs(2);
 const LINGER_BYTES: u64 = 64 * 1024;
 
-/// What a dynamic listener asks of its clients.
-#[derive(Debug, Clone, Default)]
-pub struct Policy {
-    /// Users who may connect; `None`: anyone who can reach the listener.
-    pub credentials: Option<Arc<Credentials>>,
-    /// Where they may connect to.
-    pub rules: Arc<Rules>,
-}
+pub use crate::proxy_settings::Policy;
 
 /// A request read from a client, checked, and waiting for its reply.
 pub struct Request<S> {

@@ -7,6 +7,9 @@ use std::os::unix::fs::PermissionsExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
 
 use super::*;
+use crate::proxy_auth::Credentials;
+use crate::proxy_rules::Rules;
+use std::sync::Arc;
 
 /// `openssl passwd -6 -salt Rk0aTq3vX9 'correct horse'`
 const ALICE: &str = "alice:$6$Rk0aTq3vX9$lE1KyMED3N7SooEVIB3izflV.kwl66eS2fhA/PGqEjW6iLsEB.AxmmvddnXyWV99lwhUFKw8P1TghBUi0.G82/\n";

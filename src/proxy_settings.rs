@@ -20,9 +20,17 @@ use anyhow::{Result, bail};
 
 use crate::options::Options;
 use crate::proxy_auth::Credentials;
-use crate::proxy_front::Policy;
 use crate::proxy_rules::Rules;
 use crate::spec::{Bind, ForwardSpec};
+
+/// What a dynamic listener asks of its clients.
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    /// Users who may connect; `None`: anyone who can reach the listener.
+    pub credentials: Option<Arc<Credentials>>,
+    /// Where they may connect to.
+    pub rules: Arc<Rules>,
+}
 
 /// What a tunnel's dynamic listeners ask of their clients.
 #[derive(Debug, Clone, Default)]

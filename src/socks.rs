@@ -1,6 +1,6 @@
 //! The SOCKS part of a dynamic listener's front end ([`crate::proxy_front`]
 //! chooses it by the first byte): SOCKS5 (method negotiation and RFC 1929
-//! login in [`crate::socks5_auth`], the request by fast-socks5) and SOCKS4/4a
+//! login in [`auth`], the request by fast-socks5) and SOCKS4/4a
 //! ([`crate::socks4`]), CONNECT only. The reply is sent only once the target
 //! is open, so a failure reaches the client as a SOCKS error rather than a
 //! bare close.
@@ -18,6 +18,8 @@ use fast_socks5::server::{Socks5ServerProtocol, SocksServerError, states};
 use fast_socks5::util::target_addr::{AddrError, TargetAddr};
 use fast_socks5::{ReplyError, Socks5Command};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+
+pub mod auth;
 
 use crate::proxy_auth::Credentials;
 use crate::{socks4, spec};
@@ -69,8 +71,8 @@ where
             })
         }
         Some(5) => {
-            crate::socks5_auth::negotiate(&mut stream, credentials).await?;
-            // The negotiation above is RFC 1928's, done by sshtun (see socks5_auth).
+            auth::negotiate(&mut stream, credentials).await?;
+            // The negotiation above is RFC 1928's, done by sshtun (see auth).
             let protocol = Socks5ServerProtocol::skip_auth_this_is_not_rfc_compliant(stream);
             read_v5(protocol).await
         }

@@ -5,7 +5,6 @@
 //! closes stdout. The run ends when the server closes the channel. Nothing
 //! but channel data is ever written to stdout; logs go to stderr.
 
-
 use std::pin::Pin;
 use std::task::{Context as TaskContext, Poll, ready};
 
@@ -15,9 +14,9 @@ use tracing::{debug, warn};
 
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
-use crate::ssh_config::jump::parse_hop;
-use crate::session::transport::DEFAULT_CONNECT_TIMEOUT;
 use crate::session;
+use crate::session::transport::DEFAULT_CONNECT_TIMEOUT;
+use crate::ssh_config::jump::parse_hop;
 
 /// Parses `-W host:port` (IPv6 hosts in brackets).
 pub fn parse_target(s: &str) -> Result<(String, u16), String> {
@@ -133,7 +132,10 @@ impl AsyncWrite for StdoutHalf {
         Pin::new(&mut self.out).poll_flush(cx)
     }
 
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<std::io::Result<()>> {
         ready!(Pin::new(&mut self.out).poll_flush(cx))?;
         close_stdout();
         Poll::Ready(Ok(()))

@@ -118,7 +118,10 @@ impl Backlog {
                     batch: BytesMut::new(),
                 });
             }
-            Err(e) => self.disk_failed(&format!("cannot create a spill file in {}", dir.display()), &e),
+            Err(e) => self.disk_failed(
+                &format!("cannot create a spill file in {}", dir.display()),
+                &e,
+            ),
         }
     }
 
@@ -198,7 +201,9 @@ impl Backlog {
         self.memory_len -= n;
         limits::release_memory(n);
         while n > 0 {
-            let Some(front) = self.memory.front_mut() else { break };
+            let Some(front) = self.memory.front_mut() else {
+                break;
+            };
             let take = n.min(front.len());
             front.advance(take);
             n -= take;

@@ -72,8 +72,8 @@ use tokio::net::{TcpStream, UnixStream};
 use tracing::{debug, warn};
 
 pub use channel_io::ChannelIo;
-pub use gate::SendGate;
 use downlink::{Ended, Failed};
+pub use gate::SendGate;
 pub use limits::Limits;
 
 /// First socket read: an idle connection holds no more than this.

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use anyhow::anyhow;
 
 use super::{CtlError, Which};
-use crate::exit::{NOT_RUNNING, REFUSED, USAGE};
 use crate::control::{self, Request};
+use crate::exit::{NOT_RUNNING, REFUSED, USAGE};
 
 /// How long `ctl stop` waits for the process to exit.
 const STOP_WAIT: Duration = Duration::from_secs(15);

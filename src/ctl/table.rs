@@ -9,8 +9,8 @@ use serde_json::Value;
 
 use super::address::{self, Target};
 use super::{CtlError, StatusArgs, Which};
-use crate::exit::NOT_RUNNING;
 use crate::control::{self, Request};
+use crate::exit::NOT_RUNNING;
 
 /// Asks every addressed sshtun for its status and prints it.
 pub async fn status(args: StatusArgs) -> Result<(), CtlError> {

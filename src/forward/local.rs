@@ -26,10 +26,16 @@ pub async fn serve<L: Accept>(
     tasks: TaskTracker,
 ) {
     let accepting = link.clone();
-    accept_loop(listener, &accepting, shutdown, tasks, move |socket, peer| {
-        let span = info_span!("local", id = next_connection_id(), %peer, to = %target);
-        connection(socket, peer, target.clone(), link.clone(), stats.clone()).instrument(span)
-    })
+    accept_loop(
+        listener,
+        &accepting,
+        shutdown,
+        tasks,
+        move |socket, peer| {
+            let span = info_span!("local", id = next_connection_id(), %peer, to = %target);
+            connection(socket, peer, target.clone(), link.clone(), stats.clone()).instrument(span)
+        },
+    )
     .await
 }
 

@@ -18,8 +18,8 @@ use tokio_util::task::TaskTracker;
 use tracing::{debug, warn};
 
 use crate::link::{Link, SessionHandle};
-use crate::session::channels::ChannelLease;
 use crate::listen::Accept;
+use crate::session::channels::ChannelLease;
 use crate::spec::Endpoint;
 
 /// How long opening one channel may take before the connection is dropped.

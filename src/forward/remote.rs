@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Result, anyhow};
 use tracing::info;
 
-use crate::permit::RemoteOpen;
 use super::stats::ForwardStats;
 use crate::link::SessionHandle;
+use crate::permit::RemoteOpen;
 use crate::spec::{Bind, Endpoint, Listen};
 
 /// The remote listeners this session asked for: ports keyed by (address, port)

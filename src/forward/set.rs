@@ -13,13 +13,13 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::permit::RemoteOpen;
 use super::remote::{RemoteForwards, Route, describe_target};
 use super::stats::ForwardStats;
 use crate::config::TunnelConfig;
 use crate::events::{Event, Events};
 use crate::link::{Link, SessionHandle};
 use crate::listen::unix::StreamLocal;
+use crate::permit::RemoteOpen;
 use crate::proxy_settings::ProxySettings;
 use crate::spec::ForwardSpec;
 
@@ -83,12 +83,24 @@ impl Active {
         };
         let (added, named) = match (&self.spec, spec) {
             (
-                ForwardSpec::Remote { listen: a, target: ta },
-                ForwardSpec::Remote { listen: b, target: tb },
+                ForwardSpec::Remote {
+                    listen: a,
+                    target: ta,
+                },
+                ForwardSpec::Remote {
+                    listen: b,
+                    target: tb,
+                },
             ) if ta == tb => (port_of(a), port_of(b)),
             (
-                ForwardSpec::Local { listen: a, target: ta },
-                ForwardSpec::Local { listen: b, target: tb },
+                ForwardSpec::Local {
+                    listen: a,
+                    target: ta,
+                },
+                ForwardSpec::Local {
+                    listen: b,
+                    target: tb,
+                },
             ) if ta == tb => (port_of(a), port_of(b)),
             (
                 ForwardSpec::Dynamic { bind: a, port: pa },
@@ -104,10 +116,10 @@ impl Active {
         }
         match self.spec {
             ForwardSpec::Remote { .. } => self.remote_port == Some(port),
-            _ => self
-                .listen
-                .iter()
-                .any(|addr| addr.rsplit_once(':').is_some_and(|(_, p)| p == port.to_string())),
+            _ => self.listen.iter().any(|addr| {
+                addr.rsplit_once(':')
+                    .is_some_and(|(_, p)| p == port.to_string())
+            }),
         }
     }
 

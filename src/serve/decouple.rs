@@ -172,7 +172,11 @@ impl AsyncRead for Decoupled {
 impl AsyncWrite for Decoupled {
     /// Never waits: the bytes join the outbound queue (see the module notes
     /// for what bounds it).
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.outbound.push(data);
         Poll::Ready(Ok(data.len()))
     }

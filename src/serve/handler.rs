@@ -18,10 +18,10 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use super::authorized_keys::KeyOptions;
 use super::forward;
-use crate::permit::any_allows;
 use super::remote::{self, RemoteForwards};
 use super::server::{Shared, Switches};
 use super::startups::Startup;
+use crate::permit::any_allows;
 use crate::sanitize::for_log;
 
 /// What a client that asks for a shell or command is told on stderr.

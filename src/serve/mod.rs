@@ -35,9 +35,9 @@ use russh::keys::PrivateKey;
 use tokio_util::sync::CancellationToken;
 
 use crate::exit::Failure;
+use crate::permit::{PermitListen, PermitOpen};
 use crate::process;
 use authorized_keys::AuthorizedKeys;
-use crate::permit::{PermitListen, PermitOpen};
 use startups::{MaxStartups, PerSource};
 
 pub use server::run;

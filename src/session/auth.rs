@@ -17,11 +17,11 @@ use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
 use russh::keys::{HashAlg, PrivateKey, PrivateKeyWithHashAlg, PublicKey};
 use tracing::{debug, error, info, warn};
 
+use super::ClientHandler;
 use crate::config::TunnelConfig;
 use crate::exit::Failure;
 use crate::prompt;
 use crate::sanitize;
-use super::ClientHandler;
 
 /// What happened along the way, for a useful message if nothing works.
 struct Attempt<'a> {

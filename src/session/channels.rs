@@ -89,7 +89,10 @@ impl ChannelBudget {
             {
                 let mut kept = self.failures.lock().unwrap_or_else(|e| e.into_inner());
                 if let Some(i) = kept.iter().position(|(c, _)| *c == code) {
-                    return kept.remove(i).map(|(_, text)| text).filter(|t| !t.is_empty());
+                    return kept
+                        .remove(i)
+                        .map(|(_, text)| text)
+                        .filter(|t| !t.is_empty());
                 }
             }
             if tokio::time::timeout_at(deadline, noted).await.is_err() {

@@ -87,7 +87,10 @@ mod tests {
             bytes: Some(16 << 20),
             time: RekeyTime::After(Duration::from_secs(60)),
         }));
-        assert_eq!((set.rekey_write_limit, set.rekey_read_limit), (16 << 20, 16 << 20));
+        assert_eq!(
+            (set.rekey_write_limit, set.rekey_read_limit),
+            (16 << 20, 16 << 20)
+        );
         assert_eq!(set.rekey_time_limit, Duration::from_secs(60));
         let never = limits(Some(RekeyLimit {
             bytes: Some(64 << 30),

@@ -7,11 +7,9 @@ use std::io::Write as _;
 
 use anyhow::{Context, Result, anyhow};
 
-use super::algorithms::{
-    self, DEFAULT_HOST_KEY_ALGORITHMS, DEFAULT_KEX, DEFAULT_MACS,
-};
-use super::{MatchContext, command_line, jump};
+use super::algorithms::{self, DEFAULT_HOST_KEY_ALGORITHMS, DEFAULT_KEX, DEFAULT_MACS};
 use super::command_line::CommandLine;
+use super::{MatchContext, command_line, jump};
 use crate::exit::Failure;
 use crate::options::{AddressFamily, Options, StrictHostKeyChecking};
 use crate::spec::{Bind, Endpoint, ForwardSpec, Listen};

@@ -63,7 +63,11 @@ fn defaults_match_ssh_92() {
             .iter()
             .map(|c| c.as_ref().to_string())
             .collect();
-        assert_eq!(value(&text, "ciphers"), [session.join(",")], "{configured:?}");
+        assert_eq!(
+            value(&text, "ciphers"),
+            [session.join(",")],
+            "{configured:?}"
+        );
     }
     assert_eq!(value(&text, "identityfile"), DEFAULT_IDENTITY_FILES);
     assert!(value(&text, "proxycommand").is_empty());

@@ -112,6 +112,9 @@ impl Tunnel {
             host_key: end.host_key(),
             session: slot + 1,
         });
-        Ok((std::sync::Arc::new(LiveSession::new(handle, end.channels())), end))
+        Ok((
+            std::sync::Arc::new(LiveSession::new(handle, end.channels())),
+            end,
+        ))
     }
 }

@@ -16,8 +16,8 @@ use super::file::TunnelDef;
 use super::resolve;
 use crate::control::Registry;
 use crate::events::Events;
-use crate::supervisor::Tunnel;
 use crate::process::{SHUTDOWN_GRACE, drain};
+use crate::supervisor::Tunnel;
 
 /// A tunnel's run ended: its name, which start of it, and how.
 pub type Finished = (String, u64, anyhow::Result<()>);

@@ -8,8 +8,8 @@
 use anyhow::{Result, anyhow};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::ClientLeft;
 use crate::proxy_auth::{Credentials, Refused};
-use crate::socks::ClientLeft;
 
 const NO_AUTHENTICATION: u8 = 0x00;
 const USERNAME_PASSWORD: u8 = 0x02;
