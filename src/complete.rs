@@ -125,9 +125,9 @@ pub fn options(current: &OsStr) -> Vec<CompletionCandidate> {
 pub fn tunnel_names(current: &OsStr) -> Vec<CompletionCandidate> {
     let current = current.to_string_lossy();
     let mut names = BTreeSet::new();
-    if let Ok(path) = crate::up::file::default_path() {
+    if let Ok(path) = crate::tunnels_file::default_path() {
         if let Ok(text) = std::fs::read_to_string(&path) {
-            if let Ok(defs) = crate::up::file::parse(&text, &path.to_string_lossy()) {
+            if let Ok(defs) = crate::tunnels_file::parse(&text, &path.to_string_lossy()) {
                 names.extend(defs.into_iter().map(|d| d.name));
             }
         }

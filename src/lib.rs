@@ -21,7 +21,9 @@
 //!   [`config::TunnelConfig`]; [`preferred`] picks the algorithms offered;
 //!   [`proxy`] is ProxyCommand/ProxyJump; [`permit`] the permission lists
 //!   (PermitRemoteOpen, serve's permitopen/permitlisten); [`keepalive`] the
-//!   TCP and SSH keepalive settings.
+//!   TCP and SSH keepalive settings; [`tunnels_file`] reads `up`'s TOML file;
+//!   [`proxy_settings`], [`proxy_rules`] and [`proxy_auth`] are a dynamic
+//!   listener's logins and destination rules.
 //! - **Session.** [`session::open`] is the one way a session is opened (the
 //!   tunnel's sessions, each jump hop, `-W`): [`session::transport`] (TCP,
 //!   ProxyCommand, or a channel through a jump host, itself a session: a
@@ -33,8 +35,7 @@
 //!   [`forward::dynamic`] (-D). A dynamic listener's front end,
 //!   [`proxy_front`], speaks SOCKS ([`socks`], [`socks4`], [`socks::auth`])
 //!   and HTTP ([`proxy_http`], [`proxy_http_response`]) on one port, with
-//!   logins ([`proxy_auth`]) and destination rules ([`proxy_rules`]), set by
-//!   [`proxy_settings`]. [`listen`] binds the listeners (TCP, and Unix-domain
+//!   the logins and rules of its settings. [`listen`] binds the listeners (TCP, and Unix-domain
 //!   sockets in [`listen::unix`]) and runs the one accept loop every listener
 //!   uses (serve's and the control socket's too); [`link`] gives each new
 //!   connection a live session with room for its channel; [`bridge`] carries
@@ -99,5 +100,6 @@ pub mod strict_modes;
 pub mod supervisor;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod tunnels_file;
 pub mod up;
 pub mod usage;

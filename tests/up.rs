@@ -264,8 +264,19 @@ fn auth_failure_stops_that_tunnel_after_one_attempt() {
             .filter(|e| e["tunnel"] == "bad")
             .count()
     };
-    assert_eq!(of_bad("connecting"), 1, "{}", tun.stdout());
-    assert_eq!(of_bad("reconnecting"), 0, "{}", tun.stdout());
+    // Under load a first attempt can fail for another reason (a handshake
+    // timeout) and be retried; the authentication failure itself never is:
+    // no retry names it, and no attempt follows it.
+    let retries: Vec<serde_json::Value> = events::events_named(&tun.stdout(), "reconnecting")
+        .into_iter()
+        .filter(|e| e["tunnel"] == "bad")
+        .collect();
+    assert!(
+        retries.iter().all(|e| !e["error"].as_str().unwrap_or("").contains("authentication")),
+        "an authentication failure was retried: {}",
+        tun.stdout()
+    );
+    assert_eq!(of_bad("connecting"), retries.len() + 1, "{}", tun.stdout());
     assert_clean_exit(tun);
 
     // Alone, the failing tunnel ends the process with the authentication error.

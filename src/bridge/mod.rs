@@ -55,158 +55,38 @@
 
 mod backlog;
 mod channel_io;
+mod close;
 mod downlink;
-mod gate;
 pub mod limits;
+mod socket;
 mod spill;
 mod trim;
 
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::BytesMut;
 use russh::{Channel, ChannelId, ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
-use tokio::net::{TcpStream, UnixStream};
 use tracing::{debug, warn};
 
+pub use crate::session::load::{SendGate, SessionLoad};
 pub use channel_io::ChannelIo;
+pub use close::stop_waiting;
+use close::{CloseOnDrop, closes, far_end_closes};
 use downlink::{Ended, Failed};
-pub use gate::SendGate;
 pub use limits::Limits;
+pub use socket::Socket;
 
 /// First socket read: an idle connection holds no more than this.
 const FIRST_READ: usize = 512;
 /// Largest socket read for the socket → channel direction; russh cuts it into
 /// SSH packets without copying.
 const COPY_BUFFER: usize = 64 * 1024;
-/// How long, once both directions have ended, the far end may take to close
-/// the channel before we close it ourselves (sshd takes one round trip).
-const CLOSE_WAIT: Duration = Duration::from_secs(5);
-
-/// A local stream a channel can be joined with: TCP, a Unix socket, stdio.
-pub trait Socket: Send {
-    type Read<'a>: AsyncRead + Unpin + Send
-    where
-        Self: 'a;
-    type Write<'a>: AsyncWrite + Unpin + Send
-    where
-        Self: 'a;
-    /// Borrowed read and write halves (no locking between them).
-    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>);
-    /// Makes the coming close abortive where the transport has such a thing,
-    /// so a cut connection can never look like a clean end.
-    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send;
-}
-
-impl Socket for TcpStream {
-    type Read<'a> = tokio::net::tcp::ReadHalf<'a>;
-    type Write<'a> = tokio::net::tcp::WriteHalf<'a>;
-    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
-        self.split()
-    }
-    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send {
-        // Linger 0: close sends RST, so the client sees an error, not an end.
-        let _ = socket2::SockRef::from(self).set_linger(Some(Duration::ZERO));
-        std::future::ready(())
-    }
-}
-
-impl Socket for UnixStream {
-    type Read<'a> = tokio::net::unix::ReadHalf<'a>;
-    type Write<'a> = tokio::net::unix::WriteHalf<'a>;
-    fn halves(&mut self) -> (Self::Read<'_>, Self::Write<'_>) {
-        self.split()
-    }
-    /// Nothing to set: what the application sent and sshtun has not read
-    /// makes Linux report the close as ECONNRESET (see the module notes).
-    /// So, reading no more, wait up to `UNREAD_WAIT` for such bytes (an
-    /// application that is sending has them there within moments; under
-    /// load the reader may have just drained the socket). One that sends
-    /// nothing still sees a plain EOF: the kernel offers nothing better.
-    fn abort_on_close(&self) -> impl std::future::Future<Output = ()> + Send {
-        async move {
-            let unread = async {
-                loop {
-                    if self.readable().await.is_err() {
-                        return;
-                    }
-                    let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
-                    let peeked = self.try_io(tokio::io::Interest::READABLE, || {
-                        socket2::SockRef::from(self).peek(&mut byte)
-                    });
-                    match peeked {
-                        // Bytes wait unread, or the application closed its end.
-                        Ok(_) => return,
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                        Err(_) => return,
-                    }
-                }
-            };
-            // Not cut short when sshtun is stopping: a lost session that ends
-            // the run is exactly when the application must see the error;
-            // the wait fits in the grace period (SHUTDOWN_GRACE, 2 s).
-            let _ = tokio::time::timeout(UNREAD_WAIT, unread).await;
-        }
-    }
-}
 
 /// The message type of a client or server channel.
 pub trait ChannelKind: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static {}
 impl<S: From<(ChannelId, ChannelMsg)> + Send + Sync + 'static> ChannelKind for S {}
-
-/// What the connections of one SSH session share: how many of them are
-/// paused, and, for `sshtun serve`, the gate their sends wait on and the
-/// server's habit of closing a finished channel first.
-#[derive(Debug, Default)]
-pub struct SessionLoad {
-    paused: AtomicUsize,
-    gate: Option<std::sync::Arc<SendGate>>,
-    /// Close a channel as soon as both directions ended, instead of
-    /// waiting for the far end to close it: from the start for a server, and
-    /// once the far end was seen to leave closing to us.
-    closes_first: AtomicBool,
-}
-
-impl SessionLoad {
-    /// A server session: its connections wait on `gate` before sending, and
-    /// close their channels once both directions ended (see [`join`]).
-    pub fn server(gate: std::sync::Arc<SendGate>) -> Self {
-        SessionLoad {
-            paused: AtomicUsize::new(0),
-            gate: Some(gate),
-            closes_first: AtomicBool::new(true),
-        }
-    }
-
-    fn closes_first(&self) -> bool {
-        self.closes_first.load(Ordering::Relaxed)
-    }
-
-    /// The far end left a finished channel open: from now on this session
-    /// closes finished channels itself, without waiting.
-    fn far_end_waits_for_close(&self) {
-        if !self.closes_first.swap(true, Ordering::Relaxed) {
-            debug!(
-                "the server leaves closing finished channels to us; closing them without waiting"
-            );
-        }
-    }
-
-    /// Connections of the session whose channel is paused (tier 3).
-    pub fn paused(&self) -> usize {
-        self.paused.load(Ordering::Relaxed)
-    }
-
-    fn paused_changed(&self, on: bool) {
-        if on {
-            self.paused.fetch_add(1, Ordering::Relaxed);
-        } else {
-            self.paused.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
-}
 
 /// Copies between `socket` and `channel` until both directions are done and
 /// the channel is closed. Returns the bytes sent to the channel and received
@@ -427,82 +307,5 @@ where
             .await
             .map_err(|_| Failed::Lost)?;
         count.fetch_add(n as u64, Ordering::Relaxed);
-    }
-}
-
-/// Reads (and drops) what else arrives until the channel closes: true for
-/// the far end's CLOSE, false when the session ended first.
-async fn closes(rx: &mut ChannelReadHalf) -> bool {
-    while let Some(msg) = rx.wait().await {
-        if matches!(msg, ChannelMsg::Close) {
-            return true;
-        }
-    }
-    false
-}
-
-/// Waits up to [`CLOSE_WAIT`] for the far end to close the channel; false if
-/// it did not (the channel may then be closed from here). A process that is
-/// stopping does not wait: its sessions end anyway.
-async fn far_end_closes(rx: &mut ChannelReadHalf) -> bool {
-    tokio::select! {
-        // A session that ended has closed every channel with it.
-        _ = closes(rx) => true,
-        () = tokio::time::sleep(CLOSE_WAIT) => false,
-        () = stopping() => true,
-    }
-}
-
-/// How long an abortively ended Unix-socket connection waits for unread
-/// bytes from its application before it is closed (see `abort_on_close`).
-const UNREAD_WAIT: Duration = Duration::from_secs(1);
-
-/// Set once the process is shutting down.
-static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-static STOP: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
-/// The process is shutting down: finished connections stop waiting for the
-/// far end to close their channels, so they do not hold up the grace period
-/// that open connections get.
-pub fn stop_waiting() {
-    STOPPING.store(true, Ordering::Release);
-    STOP.notify_waiters();
-}
-
-async fn stopping() {
-    loop {
-        let notified = STOP.notified();
-        if STOPPING.load(Ordering::Acquire) {
-            return;
-        }
-        notified.await;
-    }
-}
-
-/// Closes the channel if the connection's task is dropped before [`join`]
-/// finishes (e.g. on shutdown), as russh's own stream does.
-struct CloseOnDrop<S: ChannelKind>(Option<ChannelWriteHalf<S>>);
-
-impl<S: ChannelKind> CloseOnDrop<S> {
-    /// The channel is closed already (russh answered the far end's CLOSE).
-    fn disarm(mut self) {
-        self.0.take();
-    }
-
-    /// Closes the channel now (a close that fails means the session is gone).
-    async fn close(mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.close().await;
-        }
-    }
-}
-
-impl<S: ChannelKind> Drop for CloseOnDrop<S> {
-    fn drop(&mut self) {
-        if let (Some(tx), Ok(rt)) = (self.0.take(), tokio::runtime::Handle::try_current()) {
-            rt.spawn(async move {
-                let _ = tx.close().await;
-            });
-        }
     }
 }

@@ -29,7 +29,7 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, DuplexStream, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_util::sync::CancellationToken;
 
-use crate::bridge::SendGate;
+use crate::session::load::SendGate;
 
 /// Inbound bytes that may wait for the session loop.
 pub const INBOUND_PIPE: usize = 8 << 20;

@@ -13,7 +13,7 @@ use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info};
 
-use crate::bridge::SessionLoad;
+use crate::session::load::SessionLoad;
 
 /// direct-tcpip: connects to `target`, accepts the channel only once that
 /// worked (or refuses it with the connect error), then bridges the two.

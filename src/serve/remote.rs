@@ -24,7 +24,7 @@ pub(super) struct Session {
     pub channels: Arc<Semaphore>,
     pub tracker: TaskTracker,
     pub ended: CancellationToken,
-    pub load: Arc<crate::bridge::SessionLoad>,
+    pub load: Arc<crate::session::load::SessionLoad>,
     pub open_timeout: Duration,
     pub gateway_ports: bool,
 }
@@ -101,7 +101,7 @@ struct Remote {
     pub channels: Arc<Semaphore>,
     pub tracker: TaskTracker,
     pub stop: CancellationToken,
-    pub load: Arc<crate::bridge::SessionLoad>,
+    pub load: Arc<crate::session::load::SessionLoad>,
     pub open_timeout: Duration,
 }
 

@@ -43,7 +43,7 @@ pub(super) struct Switches {
     /// Cuts the TCP connection without further ado (handshake deadline, shutdown).
     pub kill: CancellationToken,
     /// What the session's bridges share (the gate on its outbound queue).
-    pub load: Arc<crate::bridge::SessionLoad>,
+    pub load: Arc<crate::session::load::SessionLoad>,
 }
 
 /// What every connection shares.
@@ -146,7 +146,7 @@ async fn connection(
     let (stream, gate) = super::decouple::decouple(socket);
     let switches = Switches {
         ended: shutdown.child_token(),
-        load: Arc::new(crate::bridge::SessionLoad::server(gate)),
+        load: Arc::new(crate::session::load::SessionLoad::server(gate)),
         ..Switches::default()
     };
     let Switches {

@@ -82,10 +82,11 @@ fn names(methods: &[MethodKind]) -> String {
 
 impl Attempt<'_> {
     async fn run(&mut self) -> Result<bool> {
-        if self.config.pubkey_authentication && self.offers(MethodKind::PublicKey) {
-            if self.try_agent().await? || self.try_identity_files().await? {
-                return Ok(true);
-            }
+        if self.config.pubkey_authentication
+            && self.offers(MethodKind::PublicKey)
+            && (self.try_agent().await? || self.try_identity_files().await?)
+        {
+            return Ok(true);
         }
         if self.config.kbd_interactive_authentication
             && self.offers(MethodKind::KeyboardInteractive)

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::bridge::SessionLoad;
+use super::load::SessionLoad;
 
 pub use crate::config::DEFAULT_MAX_CHANNELS;
 /// Open failures whose text is kept for the openers that wait for it.

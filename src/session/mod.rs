@@ -85,6 +85,7 @@ impl SessionEnd {
 pub mod auth;
 pub mod channels;
 mod handler;
+pub mod load;
 pub mod transport;
 pub mod window;
 

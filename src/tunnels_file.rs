@@ -280,5 +280,5 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 }
 
 #[cfg(test)]
-#[path = "file_tests.rs"]
+#[path = "tunnels_file_tests.rs"]
 mod tests;
