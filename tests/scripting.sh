@@ -4,7 +4,7 @@
 # and cancelled with `sshtun ctl`, --ready-fd, --pidfile, one exit code per
 # failure class, the man page and the bash completion.
 #
-# Run by tests/scripting.rs, which starts an sshd and sets:
+# Run by tests/it/scripting.rs, which starts an sshd and sets:
 #   SSHTUN       the sshtun binary        REPO      the repository root
 #   PEER_PORT    sshd's port              PEER_USER the user to log in as
 #   ECHO_PORT    an echo server           SILENT_PORT  accepts, never speaks

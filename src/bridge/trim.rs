@@ -3,7 +3,7 @@
 //! glibc's malloc keeps what a burst of thousands of connections freed in
 //! its arenas, fragmented, and reuses it imperfectly: RSS after each burst
 //! crept up, round after round (49 -> 75 MiB over 20 rounds of 5,000 idle
-//! connections in tests/bytepath_churn.rs). `malloc_trim` returns the free
+//! connections in tests/it/bytepath_churn.rs). `malloc_trim` returns the free
 //! pages. It runs a second after the last connection ended, if none started
 //! since, so a steady trickle of short connections does not trim on each.
 

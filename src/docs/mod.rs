@@ -1,7 +1,7 @@
 //! The manual pages and shell completion scripts, generated from the clap
 //! definitions so they cannot drift from the flags: `sshtun man [DIR]`
 //! writes the pages, `sshtun completions SHELL` prints a script, and
-//! tests/docs.rs keeps the checked-in `man/` and `completions/` current.
+//! tests/it/docs.rs keeps the checked-in `man/` and `completions/` current.
 //!
 //! clap_mangen renders NAME, OPTIONS (one section per help heading) and
 //! COMMANDS; SYNOPSIS is ours (ssh(1)'s form, with placeholders), and the

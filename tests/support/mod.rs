@@ -22,6 +22,7 @@
 //! - [`asyncssh`]: an asyncssh (Python) SSH server, a peer that is neither OpenSSH nor russh.
 //! - [`firehose`]: a far end that keeps sending at a pace the test controls.
 //! - [`flow`]: paced readers, and a far end that sends and receives at once.
+//! - [`heavy`]: the lock tests holding thousands of sockets take (one at a time).
 //! - [`process`]: /proc figures (descriptors, RSS, CPU time) and SSHTUN_FULL.
 //! - [`terminal`]: sshtun on a pty (script(1)) to answer its prompts.
 //! - [`service`]: metrics scrapes, `sshtun status`, measured polling.
@@ -38,6 +39,7 @@ pub mod command;
 pub mod events;
 pub mod firehose;
 pub mod flow;
+pub mod heavy;
 pub mod home;
 pub mod http;
 pub mod listening;
@@ -67,6 +69,9 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+// `use support::*` brings the macro in (tests/it's modules are not the crate root).
+#[allow(unused_imports)]
+pub use crate::against_both_peers;
 #[allow(unused_imports)]
 pub use checks::*;
 #[allow(unused_imports)]
