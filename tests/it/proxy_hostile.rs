@@ -4,7 +4,7 @@
 //! 10 s handshake timeout, and 1,000 clients stalled mid-request neither
 //! delay a new client nor stay open past that timeout.
 
-mod support;
+use crate::support;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -7,7 +7,7 @@
 //! refused without credentials unless DynamicForwardOpen says it is open.
 //! `-G`, `status` and an `up` tunnel's options show the settings.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;

@@ -5,7 +5,7 @@
 //! checked too (origin form, `Connection: close`, no proxy fields), and
 //! failures come back as HTTP statuses naming them.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::mpsc::Receiver;

@@ -4,7 +4,7 @@
 //! DEBUG1 log, the sshd-specific config this test needs); an allowed one
 //! works on the same port. Reverse dynamic -R applies the same rules.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
