@@ -31,7 +31,15 @@ fn man_writes_every_page_where_man_finds_it() {
     let prefix = tempfile::tempdir().unwrap();
     let bin = prefix.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
-    std::fs::copy(BIN, bin.join("sshtun")).unwrap();
+    // Copied by cp(1), not std::fs::copy: a write descriptor open in this
+    // process, which other tests' threads fork from, could be inherited for a
+    // moment by one of their children and make the exec fail with ETXTBSY.
+    let copied = support::command::output(Command::new("cp").arg(BIN).arg(bin.join("sshtun")));
+    assert!(
+        copied.status.success(),
+        "cp: {}",
+        String::from_utf8_lossy(&copied.stderr)
+    );
     let (code, stdout, stderr) = run(Command::new(bin.join("sshtun")).arg("man"));
     assert_eq!(code, 0, "{stderr}");
     let dir = prefix.path().join("share/man/man1");

@@ -105,27 +105,24 @@ pub fn exchange_server(bind: &str, len: usize, seed: u64) -> (SocketAddr, Receiv
     let addr = listener.local_addr().unwrap();
     let data = std::sync::Arc::new(random_bytes(len, seed));
     let (tx, rx) = channel();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            let (data, tx) = (data.clone(), tx.clone());
-            thread::spawn(move || {
-                stream.set_read_timeout(Some(NO_PROGRESS)).unwrap();
-                stream.set_write_timeout(Some(NO_PROGRESS)).unwrap();
-                let mut writer = stream.try_clone().unwrap();
-                let sender = thread::spawn(move || {
-                    let sent = writer.write_all(&data);
-                    let _ = writer.shutdown(Shutdown::Write);
-                    sent
-                });
-                let mut reader = stream;
-                let got = super::read_digest(&mut reader);
-                let sent = sender.join().unwrap();
-                if let (Ok(got), Ok(())) = (got, sent) {
-                    let _ = tx.send(got);
-                }
+    super::accept::until_test_ends(listener, move |stream| {
+        let (data, tx) = (data.clone(), tx.clone());
+        thread::spawn(move || {
+            stream.set_read_timeout(Some(NO_PROGRESS)).unwrap();
+            stream.set_write_timeout(Some(NO_PROGRESS)).unwrap();
+            let mut writer = stream.try_clone().unwrap();
+            let sender = thread::spawn(move || {
+                let sent = writer.write_all(&data);
+                let _ = writer.shutdown(Shutdown::Write);
+                sent
             });
-        }
+            let mut reader = stream;
+            let got = super::read_digest(&mut reader);
+            let sent = sender.join().unwrap();
+            if let (Ok(got), Ok(())) = (got, sent) {
+                let _ = tx.send(got);
+            }
+        });
     });
     (addr, rx)
 }

@@ -38,13 +38,10 @@ pub fn http_origin(bind: &str) -> (SocketAddr, Receiver<SeenRequest>) {
     let listener = TcpListener::bind(bind).unwrap_or_else(|e| panic!("bind {bind}: {e}"));
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            set_timeouts(&stream);
-            let tx = tx.clone();
-            thread::spawn(move || serve_origin(stream, tx));
-        }
+    super::accept::until_test_ends(listener, move |stream| {
+        set_timeouts(&stream);
+        let tx = tx.clone();
+        thread::spawn(move || serve_origin(stream, tx));
     });
     (addr, rx)
 }

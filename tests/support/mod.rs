@@ -14,7 +14,8 @@
 //!   bounded waits, so no test hangs and none leaves a process behind;
 //!   [`listening`] and [`watched`]: what a process listens on (strace, /proc).
 //! - [`scenarios`]: forwarding scenarios -L and -R share (sizes, many connections, half-close).
-//! - [`servers`]: echo, sink, source and half-close TCP servers on loopback.
+//! - [`servers`]: echo, sink, source and half-close TCP servers on loopback;
+//!   [`accept`]: their accept loop, which ends with the test that started it.
 //! - [`checks`]: command lines, push/pull through a forward, exit checks.
 //! - [`socks`]: minimal SOCKS5 and SOCKS4/4a clients that report the reply code.
 //! - [`http`]: an HTTP origin server, curl as a proxy client, a TLS origin.
@@ -32,6 +33,7 @@
 //! Every test file uses a different subset, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod accept;
 pub mod asyncssh;
 pub mod checks;
 pub mod cleanup;

@@ -20,13 +20,10 @@ pub type Received = (u64, String);
 fn serve(bind: &str, handler: impl Fn(TcpStream) + Send + Sync + Clone + 'static) -> SocketAddr {
     let listener = TcpListener::bind(bind).unwrap_or_else(|e| panic!("bind {bind}: {e}"));
     let addr = listener.local_addr().unwrap();
-    thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(stream) = stream else { continue };
-            set_timeouts(&stream);
-            let handler = handler.clone();
-            thread::spawn(move || handler(stream));
-        }
+    super::accept::until_test_ends(listener, move |stream| {
+        set_timeouts(&stream);
+        let handler = handler.clone();
+        thread::spawn(move || handler(stream));
     });
     addr
 }
