@@ -73,22 +73,7 @@ pub async fn open_direct(
     port: u16,
     peer: std::net::SocketAddr,
 ) -> Result<Opened, OpenError> {
-    unless_stopping(link, async {
-        let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
-        let open = session.channel_open_direct_tcpip(
-            host,
-            u32::from(port),
-            peer.ip().to_string(),
-            u32::from(peer.port()),
-        );
-        let channel = finish_open(&session, open).await?;
-        Ok(Opened {
-            channel,
-            session,
-            lease,
-        })
-    })
-    .await
+    open_on_link(link, Target::Tcp(host, port), peer).await
 }
 
 /// Opens a channel to `target` on the server: direct-tcpip for a host and
@@ -98,35 +83,55 @@ pub async fn open_endpoint(
     target: &Endpoint,
     peer: std::net::SocketAddr,
 ) -> Result<Opened, OpenError> {
-    match target {
-        Endpoint::Tcp(t) => open_direct(link, &t.host, t.port, peer).await,
-        Endpoint::Unix(path) => {
-            unless_stopping(link, async {
-                let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
-                let open = session.channel_open_direct_streamlocal(path.as_str());
-                let channel = finish_open(&session, open).await?;
-                Ok(Opened {
-                    channel,
-                    session,
-                    lease,
-                })
-            })
-            .await
-        }
-    }
+    let target = match target {
+        Endpoint::Tcp(t) => Target::Tcp(&t.host, t.port),
+        Endpoint::Unix(path) => Target::Unix(path.as_str()),
+    };
+    open_on_link(link, target, peer).await
 }
 
-/// Runs an open unless the tunnel stops first. A channel whose open is
-/// abandoned this way may still be confirmed by the server; nobody takes it,
-/// and the session it is on is disconnected moments later.
-async fn unless_stopping(
+/// What a channel is opened to.
+enum Target<'a> {
+    Tcp(&'a str, u16),
+    Unix(&'a str),
+}
+
+/// Takes a session with room from the link and opens the channel on it,
+/// unless the tunnel stops first. A channel whose open is abandoned this way
+/// may still be confirmed by the server; nobody takes it, and the session it
+/// is on is disconnected moments later.
+async fn open_on_link(
     link: &Link,
-    open: impl std::future::Future<Output = Result<Opened, OpenError>>,
+    target: Target<'_>,
+    peer: std::net::SocketAddr,
 ) -> Result<Opened, OpenError> {
+    let opening = async {
+        let (session, lease) = link.lease().await.ok_or(OpenError::NoSession)?;
+        let channel = match target {
+            Target::Tcp(host, port) => {
+                let open = session.channel_open_direct_tcpip(
+                    host,
+                    u32::from(port),
+                    peer.ip().to_string(),
+                    u32::from(peer.port()),
+                );
+                finish_open(&session, open).await?
+            }
+            Target::Unix(path) => {
+                let open = session.channel_open_direct_streamlocal(path);
+                finish_open(&session, open).await?
+            }
+        };
+        Ok(Opened {
+            channel,
+            session,
+            lease,
+        })
+    };
     tokio::select! {
         biased;
         _ = link.stopping() => Err(OpenError::Stopping),
-        opened = open => opened,
+        opened = opening => opened,
     }
 }
 
