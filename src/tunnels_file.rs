@@ -34,6 +34,9 @@ pub struct TunnelDef {
     pub sessions: u16,
     pub reconnect: bool,
     pub max_retries: Option<u32>,
+    /// `sshtun up -F FILE`: the ssh_config file read for the tunnel instead
+    /// of ~/.ssh/config and /etc/ssh/ssh_config ("none": none); not in TOML.
+    pub ssh_config: Option<String>,
     /// Where the tunnel's table starts (1-based), for messages.
     pub line: usize,
 }
@@ -167,6 +170,7 @@ fn tunnel(name: &str, body: &Spanned<DeValue>, line: usize) -> Located<TunnelDef
         sessions: 1,
         reconnect: true,
         max_retries: None,
+        ssh_config: None,
         line,
     };
     let mut seen_destination = false;

@@ -44,6 +44,10 @@ pub struct UpArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// ssh_config file for every tunnel, read instead of ~/.ssh/config and /etc/ssh/ssh_config ("none": none), as ssh -F
+    #[arg(short = 'F', value_name = "FILE")]
+    pub ssh_config: Option<String>,
+
     /// Control socket path for `sshtun status` / `sshtun ctl` (default: $XDG_RUNTIME_DIR/sshtun/up.sock; "none" for none)
     #[arg(long, value_name = "PATH")]
     pub control_socket: Option<PathBuf>,
@@ -99,15 +103,20 @@ pub fn main(args: UpArgs) -> u8 {
     code
 }
 
-/// The tunnels of the file that `names` selects (all when empty).
-fn load(path: &std::path::Path, names: &[String]) -> Result<Vec<TunnelDef>> {
+/// The tunnels of the file that `args.names` selects (all when empty), each
+/// reading the ssh_config file `-F` names.
+fn load(path: &std::path::Path, args: &UpArgs) -> Result<Vec<TunnelDef>> {
     let defs = file::load(path)?;
-    if let Some(e) = fleet::missing(names, &defs) {
+    if let Some(e) = fleet::missing(&args.names, &defs) {
         return Err(e.context(format!("{}", path.display())));
     }
     Ok(defs
         .into_iter()
-        .filter(|d| names.is_empty() || names.contains(&d.name))
+        .filter(|d| args.names.is_empty() || args.names.contains(&d.name))
+        .map(|d| TunnelDef {
+            ssh_config: args.ssh_config.clone(),
+            ..d
+        })
         .collect())
 }
 
@@ -118,7 +127,7 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
         Some(path) => path.clone(),
         None => file::default_path().context(Failure::Config)?,
     };
-    let defs = load(&path, &args.names).context(Failure::Config)?;
+    let defs = load(&path, args).context(Failure::Config)?;
     if defs.is_empty() {
         info!("{}: no tunnels defined; waiting for SIGHUP", path.display());
     }
@@ -170,7 +179,7 @@ async fn run(args: &UpArgs, events: Events) -> Result<()> {
             _ = hangup.recv() => {
                 crate::logging::reopen();
                 info!("SIGHUP received, reloading {}", path.display());
-                match load(&path, &args.names) {
+                match load(&path, args) {
                     Ok(defs) => fleet.reload(defs).await,
                     Err(e) => error!("reload failed, keeping the running tunnels: {e:#}"),
                 }

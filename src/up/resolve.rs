@@ -14,6 +14,7 @@ use crate::supervisor::RetryPolicy;
 pub fn command_line(def: &TunnelDef) -> CommandLine {
     let mut line = CommandLine::new(&def.destination);
     line.options = def.options.clone();
+    line.config_file = def.ssh_config.clone();
     for forward in &def.forwards {
         line.push_forward(forward.clone());
     }

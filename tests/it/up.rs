@@ -295,3 +295,45 @@ fn auth_failure_stops_that_tunnel_after_one_attempt() {
     );
     assert!(stderr.contains("authentication failed"), "{stderr}");
 }
+
+/// `sshtun up -F FILE` reads that ssh_config file for every tunnel (as ssh
+/// -F): a destination that is only an alias there resolves to the server's
+/// address, port and user; with `-F none` the same alias is a host name that
+/// does not resolve, and the tunnel never comes up.
+#[test]
+fn up_reads_the_ssh_config_file_named_by_dash_f() {
+    let Some((sshd, home)) = setup() else { return };
+    let files = UpFiles::new();
+    let port = free_port();
+    let peer = sshd.peer();
+    let ssh_config = files.path("ssh_config");
+    std::fs::write(
+        &ssh_config,
+        format!(
+            "Host upalias.invalid\n  HostName {}\n  Port {}\n  User {}\n  GlobalKnownHostsFile /dev/null\n",
+            peer.addr.ip(),
+            peer.addr.port(),
+            peer.user
+        ),
+    )
+    .unwrap();
+    files.write(&format!(
+        "[tunnel.a]\ndestination = \"upalias.invalid\"\nforwards = [\"-L 127.0.0.1:{port}:{}\"]\nreconnect = false\n",
+        echo_server("127.0.0.1:0")
+    ));
+    let path = ssh_config.display().to_string();
+    let tun = files.spawn(&home, &["-F", &path], &[]);
+    files.wait_tunnel("a", WAIT, is_up);
+    assert_echoes(connect(lo(port)), b"through the alias of -F");
+    assert_clean_exit(tun);
+
+    // The same tunnel with -F none: the alias is looked up as a name, and
+    // the only tunnel failing ends the run with the connection failure.
+    let tun = Sshtun::spawn(&home, &files.args(&["-F", "none"]));
+    let (code, stderr) = tun.wait_exit(WAIT);
+    assert_eq!(code, Some(255), "{stderr}");
+    assert!(
+        stderr.contains("could not resolve upalias.invalid"),
+        "{stderr}"
+    );
+}

@@ -48,6 +48,11 @@ impl UpFiles {
             "--control-socket".into(),
             self.socket().display().to_string(),
         ];
+        // No machine ssh_config (as the client runs' -F none), unless the
+        // test names its own file.
+        if !extra.contains(&"-F") {
+            args.extend(["-F".to_string(), "none".to_string()]);
+        }
         args.extend(extra.iter().map(|s| s.to_string()));
         args
     }
@@ -143,8 +148,8 @@ pub fn tunnel_toml(name: &str, peer: &Peer, forwards: &[String], options: &[&str
     };
     let mut options: Vec<String> = options.iter().map(|s| s.to_string()).collect();
     options.push(format!("Port={}", peer.addr.port()));
-    // `up` has no -F: it reads /etc/ssh/ssh_config, but never the machine's
-    // known hosts (the -o options come first, and the first value wins).
+    // Never the machine's known hosts (the -o options come first, and the
+    // first value wins); `UpFiles::args` adds -F none.
     if !options
         .iter()
         .any(|o| o.to_ascii_lowercase().starts_with("globalknownhostsfile"))
