@@ -26,7 +26,9 @@ fn start() -> Option<(AsyncSsh, Home)> {
 
 #[test]
 fn a_slow_reader_gets_every_byte() {
-    let Some((server, home)) = start() else { return };
+    let Some((server, home)) = start() else {
+        return;
+    };
     let size = scaled(32 * MIB, 256 * MIB);
     let source = source_server("127.0.0.1:0", size, 61);
     let forward = spec(0, source);
@@ -37,13 +39,19 @@ fn a_slow_reader_gets_every_byte() {
             .unwrap_or_else(|e| panic!("the slow reader was cut: {e}\n{}", tun.stderr()))
     };
     assert_eq!(got.received, digest(&random_bytes(size, 61)));
-    println!("asyncssh: {} MiB at 8 MiB/s in {:.1} s", size / MIB, got.elapsed.as_secs_f64());
+    println!(
+        "asyncssh: {} MiB at 8 MiB/s in {:.1} s",
+        size / MIB,
+        got.elapsed.as_secs_f64()
+    );
     assert_clean_exit(tun);
 }
 
 #[test]
 fn duplex_load_across_rekeys_keeps_the_session() {
-    let Some((server, home)) = start() else { return };
+    let Some((server, home)) = start() else {
+        return;
+    };
     let size = scaled(8 * MIB, 64 * MIB);
     let (far, far_got) = exchange_server("127.0.0.1:0", size, 62);
     let forward = spec(0, far);
@@ -85,7 +93,9 @@ fn duplex_load_across_rekeys_keeps_the_session() {
 
 #[test]
 fn short_connections_end_without_waiting_for_a_close() {
-    let Some((server, home)) = start() else { return };
+    let Some((server, home)) = start() else {
+        return;
+    };
     let echo = echo_server("127.0.0.1:0");
     let forward = spec(0, echo);
     let tun = Sshtun::start(&home, &tunnel_args(server.peer(), &["-L", &forward]));

@@ -100,10 +100,7 @@ fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
     let source = source_server("127.0.0.1:0", size, 41);
     let want = digest(&random_bytes(size, 41));
     let (la, lb) = (spec(0, hose.addr), spec(0, source));
-    let args = tunnel_args(
-        sshd.peer(),
-        &["--stall-timeout", "3", "-L", &la, "-L", &lb],
-    );
+    let args = tunnel_args(sshd.peer(), &["--stall-timeout", "3", "-L", &la, "-L", &lb]);
     let mut tun = Sshtun::start(&home, &args);
     // The reset of the stalled reader is what this test provokes.
     tun.allow_log("made no progress");
@@ -143,7 +140,10 @@ fn a_stalled_reader_is_reset_after_the_stall_timeout_while_others_flow() {
         reset_after >= Duration::from_secs(3),
         "reset before the stall timeout"
     );
-    assert!(line.contains(&hose.addr.to_string()), "names the connection: {line}");
+    assert!(
+        line.contains(&hose.addr.to_string()),
+        "names the connection: {line}"
+    );
     assert!(line.contains("MiB"), "gives the figures: {line}");
     let end = read_until_end(&mut stalled);
     assert!(end.is_err(), "the stalled reader saw a clean end: {end:?}");

@@ -58,7 +58,9 @@ fn socks_reply_for_a_refused_port_is_connection_refused(kind: PeerKind) {
     std::thread::sleep(Duration::from_millis(300));
     let stderr = tun.stderr();
     assert!(
-        !stderr.lines().any(|l| l.contains("WARN") && l.contains("closing SOCKS")),
+        !stderr
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("closing SOCKS")),
         "a silent client produced a warning:\n{stderr}"
     );
     assert_clean_exit(tun);

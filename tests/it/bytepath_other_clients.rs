@@ -33,7 +33,13 @@ impl Client {
 
     /// The client's command forwarding `local` to `target` through `serve`,
     /// with the key converted to its format under `home`.
-    fn command(self, serve: &Serve, home: &Home, local: u16, target: std::net::SocketAddr) -> Command {
+    fn command(
+        self,
+        serve: &Serve,
+        home: &Home,
+        local: u16,
+        target: std::net::SocketAddr,
+    ) -> Command {
         let key = &home.key.as_ref().unwrap().path;
         let forward = format!("127.0.0.1:{local}:{}:{}", target.ip(), target.port());
         let port = serve.peer().addr.port().to_string();
@@ -84,8 +90,11 @@ fn download_through_serve(client: Client) {
         Client::Dropbear => have(client.program()) && have("/usr/bin/dropbearconvert"),
         Client::Putty => have(client.program()) && have("/usr/bin/puttygen"),
     };
-    if require(tools.then_some(()), &format!("{client:?}'s client (dropbear-bin, putty-tools)"))
-        .is_none()
+    if require(
+        tools.then_some(()),
+        &format!("{client:?}'s client (dropbear-bin, putty-tools)"),
+    )
+    .is_none()
     {
         return;
     }
@@ -106,7 +115,10 @@ fn download_through_serve(client: Client) {
         paced_read(&mut stream, Pace::mib_per_s(8))
             .unwrap_or_else(|e| panic!("{client:?}: the slow reader was cut: {e}\n{}", serve.log()))
     };
-    assert_eq!(slow.received, want, "{client:?}: slow reader's bytes differ");
+    assert_eq!(
+        slow.received, want,
+        "{client:?}: slow reader's bytes differ"
+    );
     let start = Instant::now();
     let fast = read_digest(&mut connect_patient(lo(local)))
         .unwrap_or_else(|e| panic!("{client:?}: the download failed: {e}"));

@@ -56,7 +56,10 @@ fn duplex_under_rekeys(kind: PeerKind) {
         &["-v", "-o", &rekey, "-L", &lspec, "-R", &rspec],
     );
     let mut tun = Sshtun::start(&home, &args);
-    let (laddr, raddr) = (tun.addr(&format!("-L {lspec}")), tun.addr(&format!("-R {rspec}")));
+    let (laddr, raddr) = (
+        tun.addr(&format!("-L {lspec}")),
+        tun.addr(&format!("-R {rspec}")),
+    );
     let upload = Arc::new(random_bytes(size, 32));
     let want_down = digest(&random_bytes(size, 31));
     let want_up = digest(&upload);
@@ -75,7 +78,10 @@ fn duplex_under_rekeys(kind: PeerKind) {
                 .join()
                 .unwrap()
                 .unwrap_or_else(|e| panic!("round {round}, connection {i}: {e}\n{}", tun.stderr()));
-            assert_eq!(got, want_down, "round {round}, connection {i}: download differs");
+            assert_eq!(
+                got, want_down,
+                "round {round}, connection {i}: download differs"
+            );
         }
         for (name, rx) in [("-L far end", &far_got), ("-R local end", &local_got)] {
             for i in 0..PER_FORWARD {
@@ -115,7 +121,11 @@ fn rekeys(server: &Server, tun: &Sshtun) -> usize {
             .matches("SSH2_MSG_KEXINIT sent")
             .count()
             .max(from_tun),
-        Server::SshtunServe(serve) => serve.log().matches("keys re-exchanged").count().max(from_tun),
+        Server::SshtunServe(serve) => serve
+            .log()
+            .matches("keys re-exchanged")
+            .count()
+            .max(from_tun),
     }
 }
 

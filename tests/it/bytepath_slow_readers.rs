@@ -214,8 +214,8 @@ fn reader_pausing_ten_seconds(kind: PeerKind) {
     let tun = Sshtun::start(&home, &tunnel_args(server.peer(), &["-L", &forward]));
     let mut stream = connect_patient(tun.addr(&format!("-L {forward}")));
     let pace = Pace::mib_per_s(256).after_pause(Duration::from_secs(10));
-    let got = paced_read(&mut stream, pace)
-        .unwrap_or_else(|e| panic!("the pausing reader was cut: {e}"));
+    let got =
+        paced_read(&mut stream, pace).unwrap_or_else(|e| panic!("the pausing reader was cut: {e}"));
     assert_eq!(got.received, digest(&random_bytes(size, 12)));
     drop(stream);
     assert!(!tun.stderr().contains("reset"), "{}", tun.stderr());

@@ -160,6 +160,10 @@ fn a_pasted_fingerprint_answers_the_host_key_question() {
     assert!(!home.known_hosts().exists(), "nothing recorded");
 
     let pasted = answer_prompt(&home, &args, question, sshd.host_key_fingerprint());
-    assert!(pasted.stderr.contains("ready:"), "stderr:\n{}", pasted.stderr);
+    assert!(
+        pasted.stderr.contains("ready:"),
+        "stderr:\n{}",
+        pasted.stderr
+    );
     assert_recorded(&sshd, &home);
 }

@@ -96,7 +96,10 @@ fn proxy_http_curl_plain_and_connect_beside_socks_byte_exact(kind: PeerKind) {
             "SOCKS5 GET of {size}"
         );
         let socks = started.elapsed();
-        assert_eq!(seen(&requests).line, format!("GET /bytes/{size}/{seed} HTTP/1.1"));
+        assert_eq!(
+            seen(&requests).line,
+            format!("GET /bytes/{size}/{seed} HTTP/1.1")
+        );
         let rate = |t: Duration| size as f64 / (1 << 20) as f64 / t.as_secs_f64();
         println!(
             "{kind:?} {} MiB through -D: plain {:.0} MiB/s, CONNECT {:.0} MiB/s, SOCKS5 {:.0} MiB/s",

@@ -106,7 +106,10 @@ fn a_stalled_reader_neither_stalls_the_session_nor_grows_memory() {
         grown <= RSS_BOUND_MIB,
         "sshtun grew by {grown} MiB with one stalled connection"
     );
-    assert!(hose.sent() >> 20 > grown + 32, "the test proves nothing: too little was sent");
+    assert!(
+        hose.sent() >> 20 > grown + 32,
+        "the test proves nothing: too little was sent"
+    );
     drop(stalled);
     assert_clean_exit(tun);
 }

@@ -215,13 +215,20 @@ fn a_remote_forward_moves_to_the_other_session_when_its_own_is_lost() {
     let t = files.wait_tunnel("t", WAIT, |t| t["state"] == "up" && t["reconnects"] == 1);
     assert_eq!(t["sessions_up"], 2, "{t:#}");
     let now = listener_pid(pr, &sshd.session_pids()).expect("a new listener");
-    assert_ne!(now, holder, "the -R is still on the killed session's process");
+    assert_ne!(
+        now, holder,
+        "the -R is still on the killed session's process"
+    );
     // Usually on the session that stayed up; under load the killed slot can
     // reconnect before the heal's first try, and the -R may land there
     // (both are correct: sshtun tries any live session).
     println!(
         "the -R now lives on {}",
-        if before.contains(&now) { "the session that stayed up" } else { "the reconnected session" }
+        if before.contains(&now) {
+            "the session that stayed up"
+        } else {
+            "the reconnected session"
+        }
     );
     assert!(killed.elapsed() < WAIT);
     assert_clean_exit(tun);

@@ -272,7 +272,9 @@ fn auth_failure_stops_that_tunnel_after_one_attempt() {
         .filter(|e| e["tunnel"] == "bad")
         .collect();
     assert!(
-        retries.iter().all(|e| !e["error"].as_str().unwrap_or("").contains("authentication")),
+        retries
+            .iter()
+            .all(|e| !e["error"].as_str().unwrap_or("").contains("authentication")),
         "an authentication failure was retried: {}",
         tun.stdout()
     );

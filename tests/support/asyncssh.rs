@@ -14,7 +14,10 @@ use super::peer::{known_hosts_line, wait_for_banner, whoami};
 use super::skip::require;
 use super::{Home, Peer, keygen};
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/asyncssh_server.py");
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/peers/asyncssh_server.py"
+);
 
 /// A running asyncssh server.
 pub struct AsyncSsh {
@@ -57,7 +60,10 @@ impl AsyncSsh {
             let _ = tx.send(line);
         });
         let port: u16 = match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(line) => line.trim().parse().expect("a port from the asyncssh server"),
+            Ok(line) => line
+                .trim()
+                .parse()
+                .expect("a port from the asyncssh server"),
             Err(_) => {
                 kill_group(child.id() as i32);
                 let _ = child.wait();
