@@ -238,12 +238,7 @@ mod serve_with_openssh_client {
         let mut ssh = server.ssh();
         ssh.args(["-N", "-R", &spec(0, source), "127.0.0.1"]);
         let mut ssh = Background::spawn(ssh);
-        let line = ssh.wait_for_line("Allocated port");
-        let port: u16 = line
-            .split_whitespace()
-            .nth(2)
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        let port = ssh.allocated_port();
         let base = support::process::rss_kib(server.pid() as i32);
         let peak = RssPeak::start(server.pid() as i32);
         let mut stream = connect_patient(lo(port));

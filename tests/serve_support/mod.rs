@@ -120,6 +120,16 @@ impl Background {
         Background { child, lines }
     }
 
+    /// The port of ssh's "Allocated port N for remote forward to ..." line
+    /// (`-R 0:...`), waiting for it.
+    pub fn allocated_port(&mut self) -> u16 {
+        let line = self.wait_for_line("Allocated port");
+        line.split_whitespace()
+            .nth(2)
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"))
+    }
+
     /// Waits (up to [`WAIT`]) for a stderr line containing `needle`; returns it.
     pub fn wait_for_line(&mut self, needle: &str) -> String {
         let deadline = Instant::now() + WAIT;

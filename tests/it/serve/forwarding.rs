@@ -27,12 +27,7 @@ fn remote_forward_with_allocated_port() {
     let mut ssh = server.ssh();
     ssh.args(["-N", "-R", &spec(0, echo), "127.0.0.1"]);
     let mut ssh = Background::spawn(ssh);
-    let line = ssh.wait_for_line("Allocated port");
-    let port: u16 = line
-        .split_whitespace()
-        .nth(2)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let port = ssh.allocated_port();
     assert_echoes(connect_when_ready(lo(port)), &random_bytes(MIB, 3));
     // The listener goes away with the session.
     drop(ssh);
