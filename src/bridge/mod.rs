@@ -70,7 +70,7 @@ use russh::{Channel, ChannelId, ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use tracing::{debug, warn};
 
-pub use crate::session::load::{SendGate, SessionLoad};
+use crate::session::load::{SendGate, SessionLoad};
 pub use channel_io::ChannelIo;
 pub use close::stop_waiting;
 use close::{CloseOnDrop, closes, far_end_closes};

@@ -15,10 +15,10 @@ use tokio_util::task::TaskTracker;
 
 use super::remote::{RemoteForwards, Route, describe_target};
 use super::stats::ForwardStats;
+use crate::config::StreamLocal;
 use crate::config::TunnelConfig;
 use crate::events::{Event, Events};
 use crate::link::{Link, SessionHandle};
-use crate::listen::unix::StreamLocal;
 use crate::permit::RemoteOpen;
 use crate::proxy_settings::ProxySettings;
 use crate::spec::ForwardSpec;

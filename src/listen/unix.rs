@@ -26,7 +26,7 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::listen::{Accept, UNIX_PEER};
 
-pub use crate::config::{DEFAULT_MASK, StreamLocal};
+use crate::config::StreamLocal;
 
 /// A bound Unix socket whose file goes away with it.
 pub struct UnixSocketListener {

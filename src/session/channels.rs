@@ -17,7 +17,6 @@ use tokio::sync::Notify;
 
 use super::load::SessionLoad;
 
-pub use crate::config::DEFAULT_MAX_CHANNELS;
 /// Open failures whose text is kept for the openers that wait for it.
 const KEPT_FAILURES: usize = 64;
 /// How long an opener waits for the text of its failure.

@@ -152,15 +152,15 @@ pub async fn open(
     config: &TunnelConfig,
     inbound: Option<Inbound>,
 ) -> Result<(Handle<ClientHandler>, SessionEnd)> {
-    let (mut handle, end) = handshake(config, host_key_check(config), inbound).await?;
+    let (mut handle, end) = handshake(config, inbound).await?;
     auth::authenticate(&mut handle, config).await?;
     Ok((handle, end))
 }
 
-/// Connects and completes the key exchange, verifying the host key.
+/// Connects and completes the key exchange, verifying the host key as
+/// `config` says.
 async fn handshake(
     config: &TunnelConfig,
-    host_key_check: HostKeyCheck,
     inbound: Option<Inbound>,
 ) -> Result<(Handle<ClientHandler>, SessionEnd)> {
     let stream = transport::connect(config)
@@ -171,6 +171,7 @@ async fn handshake(
     let asking = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let check: HostKeyCheck = {
         let asking = asking.clone();
+        let host_key_check = host_key_check(config);
         Arc::new(move |key: &PublicKey| {
             asking.store(true, std::sync::atomic::Ordering::SeqCst);
             host_key_check(key)

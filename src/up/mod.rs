@@ -13,7 +13,7 @@
 //!   fails while others run is shown as stopped, with its error, in `status`,
 //!   and started again by the next SIGHUP.
 
-pub use crate::tunnels_file as file;
+use crate::tunnels_file as file;
 pub mod fleet;
 pub mod notify;
 pub mod resolve;
